@@ -34,7 +34,7 @@ export default tseslint.config(
   },
   {
     // The offline toolkit must never import anything that can reach a network.
-    files: ["toolkit/**/*.ts"],
+    files: ["toolkit/src/**/*.ts"],
     rules: {
       "no-restricted-imports": [
         "error",

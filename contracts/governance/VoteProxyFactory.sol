@@ -1,0 +1,76 @@
+// SPDX-License-Identifier: Apache-2.0
+pragma solidity 0.8.28;
+
+import {IVoteProxy} from "../interfaces/IVoteProxy.sol";
+import {IVoteProxyFactory} from "../interfaces/IVoteProxyFactory.sol";
+import {ProxyArgs} from "./ProxyArgs.sol";
+import {VoteProxy} from "./VoteProxy.sol";
+
+/// @title VoteProxyFactory
+/// @notice See {IVoteProxyFactory}. One factory (and one implementation) per chief.
+contract VoteProxyFactory is IVoteProxyFactory {
+    address private immutable CHIEF;
+    address private immutable IMPLEMENTATION;
+    /// @dev Whether the chief is a DSChief, whose IOU token each proxy must approve once.
+    bool private immutable HAS_IOU;
+
+    constructor(address chief_) {
+        CHIEF = chief_;
+        VoteProxy implementation_ = new VoteProxy(chief_);
+        IMPLEMENTATION = address(implementation_);
+        HAS_IOU = implementation_.iou() != address(0);
+    }
+
+    /// @inheritdoc IVoteProxyFactory
+    function chief() external view returns (address) {
+        return CHIEF;
+    }
+
+    /// @inheritdoc IVoteProxyFactory
+    function implementation() external view returns (address) {
+        return IMPLEMENTATION;
+    }
+
+    /// @inheritdoc IVoteProxyFactory
+    function isProxy(address proxy) external view returns (bool) {
+        // A CREATE2 address of this factory can only hold code this factory deployed, and this
+        // factory only ever deploys the clone creation code. So an account is one of our proxies
+        // exactly when its address is the CREATE2 address of the arguments written in its code.
+        if (proxy.code.length != ProxyArgs.RUNTIME_LENGTH) return false;
+        (address cold, address hot, bytes32 customerId) = ProxyArgs.readFrom(proxy);
+        return proxy == predictProxy(customerId, cold, hot);
+    }
+
+    /// @inheritdoc IVoteProxyFactory
+    function predictProxy(bytes32 customerId, address cold, address hot) public view returns (address) {
+        return
+            _create2Address(
+                customerId,
+                keccak256(ProxyArgs.creationCode(IMPLEMENTATION, cold, hot, customerId))
+            );
+    }
+
+    /// @inheritdoc IVoteProxyFactory
+    function createProxy(bytes32 customerId, address cold, address hot) external returns (address proxy) {
+        if (cold == address(0)) revert VoteProxyFactoryInvalidCold(cold);
+        // A hot key equal to cold would put the cold key online.
+        if (hot == address(0) || hot == cold) revert VoteProxyFactoryInvalidHot(hot);
+        bytes memory code = ProxyArgs.creationCode(IMPLEMENTATION, cold, hot, customerId);
+        // Checked before CREATE2: a collision would burn all forwarded gas instead of reverting clearly.
+        address predicted = _create2Address(customerId, keccak256(code));
+        if (predicted.code.length != 0) revert VoteProxyFactoryProxyExists(predicted);
+        assembly ("memory-safe") {
+            proxy := create2(0, add(code, 0x20), mload(code), customerId)
+        }
+        if (proxy == address(0)) revert VoteProxyFactoryCreateFailed();
+        if (HAS_IOU) IVoteProxy(proxy).approveChiefIou();
+        emit ProxyCreated(customerId, proxy, cold, hot);
+    }
+
+    function _create2Address(bytes32 salt, bytes32 codeHash) private view returns (address) {
+        return
+            address(
+                uint160(uint256(keccak256(abi.encodePacked(bytes1(0xff), address(this), salt, codeHash))))
+            );
+    }
+}

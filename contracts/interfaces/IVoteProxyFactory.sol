@@ -1,0 +1,39 @@
+// SPDX-License-Identifier: Apache-2.0
+pragma solidity 0.8.28;
+
+/// @title Originates per-customer vote proxies as minimal clones at predictable addresses.
+/// @notice Each proxy is an EIP-1167 clone of one implementation with the customer's `cold` address,
+/// initial `hot` key and `customerId` appended to its code. Because they are part of the clone's
+/// creation code, they are part of its CREATE2 address: the address the service hands out before
+/// funding commits to the cold destination, and nobody can originate a different proxy there.
+/// Origination is permissionless, takes one transaction and needs no cold-key signature.
+interface IVoteProxyFactory {
+    /// @notice The cold address is zero.
+    error VoteProxyFactoryInvalidCold(address cold);
+    /// @notice The hot address is zero or equal to cold (a cold key must never be online).
+    error VoteProxyFactoryInvalidHot(address hot);
+    /// @notice A proxy with these parameters already exists.
+    error VoteProxyFactoryProxyExists(address proxy);
+    /// @notice CREATE2 failed.
+    error VoteProxyFactoryCreateFailed();
+
+    /// @notice A proxy was originated.
+    event ProxyCreated(bytes32 indexed customerId, address indexed proxy, address indexed cold, address hot);
+
+    /// @notice The chief every proxy of this factory votes in.
+    function chief() external view returns (address);
+
+    /// @notice The implementation every proxy delegates to.
+    function implementation() external view returns (address);
+
+    /// @notice True exactly for the proxies this factory originated. Computed, not stored: an account
+    /// is a proxy of this factory when its address is the CREATE2 address of the arguments in its code.
+    function isProxy(address proxy) external view returns (bool);
+
+    /// @notice The address `createProxy(customerId, cold, hot)` deploys to.
+    function predictProxy(bytes32 customerId, address cold, address hot) external view returns (address);
+
+    /// @notice Originate the proxy for `customerId` with cold address `cold` and hot key `hot`.
+    /// @return proxy The new proxy's address (equal to `predictProxy(customerId, cold, hot)`).
+    function createProxy(bytes32 customerId, address cold, address hot) external returns (address proxy);
+}
