@@ -38,26 +38,22 @@ contract VoteProxyFactory is IVoteProxyFactory {
         // exactly when its address is the CREATE2 address of the arguments written in its code.
         if (proxy.code.length != ProxyArgs.RUNTIME_LENGTH) return false;
         (address cold, address hot, bytes32 customerId) = ProxyArgs.readFrom(proxy);
-        return proxy == predictProxy(customerId, cold, hot);
+        return proxy == _addressOf(customerId, ProxyArgs.creationCode(IMPLEMENTATION, cold, hot, customerId));
     }
 
     /// @inheritdoc IVoteProxyFactory
-    function predictProxy(bytes32 customerId, address cold, address hot) public view returns (address) {
-        return
-            _create2Address(
-                customerId,
-                keccak256(ProxyArgs.creationCode(IMPLEMENTATION, cold, hot, customerId))
-            );
+    function predictProxy(bytes32 customerId, address cold, address hot) external view returns (address) {
+        // Refusing what createProxy refuses: nobody should fund an address that can never hold a proxy.
+        _checkKeys(cold, hot);
+        return _addressOf(customerId, ProxyArgs.creationCode(IMPLEMENTATION, cold, hot, customerId));
     }
 
     /// @inheritdoc IVoteProxyFactory
     function createProxy(bytes32 customerId, address cold, address hot) external returns (address proxy) {
-        if (cold == address(0)) revert VoteProxyFactoryInvalidCold(cold);
-        // A hot key equal to cold would put the cold key online.
-        if (hot == address(0) || hot == cold) revert VoteProxyFactoryInvalidHot(hot);
+        _checkKeys(cold, hot);
         bytes memory code = ProxyArgs.creationCode(IMPLEMENTATION, cold, hot, customerId);
         // Checked before CREATE2: a collision would burn all forwarded gas instead of reverting clearly.
-        address predicted = _create2Address(customerId, keccak256(code));
+        address predicted = _addressOf(customerId, code);
         if (predicted.code.length != 0) revert VoteProxyFactoryProxyExists(predicted);
         assembly ("memory-safe") {
             proxy := create2(0, add(code, 0x20), mload(code), customerId)
@@ -67,10 +63,20 @@ contract VoteProxyFactory is IVoteProxyFactory {
         emit ProxyCreated(customerId, proxy, cold, hot);
     }
 
-    function _create2Address(bytes32 salt, bytes32 codeHash) private view returns (address) {
+    function _checkKeys(address cold, address hot) private pure {
+        if (cold == address(0)) revert VoteProxyFactoryInvalidCold(cold);
+        // A hot key equal to cold would put the cold key online.
+        if (hot == address(0) || hot == cold) revert VoteProxyFactoryInvalidHot(hot);
+    }
+
+    /// @dev The CREATE2 address of `creationCode` deployed by this factory with salt `customerId`.
+    function _addressOf(bytes32 customerId, bytes memory creationCode) private view returns (address) {
+        bytes32 codeHash = keccak256(creationCode);
         return
             address(
-                uint160(uint256(keccak256(abi.encodePacked(bytes1(0xff), address(this), salt, codeHash))))
+                uint160(
+                    uint256(keccak256(abi.encodePacked(bytes1(0xff), address(this), customerId, codeHash)))
+                )
             );
     }
 }

@@ -30,7 +30,8 @@ interface IVoteProxyFactory {
     /// is a proxy of this factory when its address is the CREATE2 address of the arguments in its code.
     function isProxy(address proxy) external view returns (bool);
 
-    /// @notice The address `createProxy(customerId, cold, hot)` deploys to.
+    /// @notice The address `createProxy(customerId, cold, hot)` deploys to. Reverts, as createProxy
+    /// does, for a zero cold, a zero hot or a hot equal to cold.
     function predictProxy(bytes32 customerId, address cold, address hot) external view returns (address);
 
     /// @notice Originate the proxy for `customerId` with cold address `cold` and hot key `hot`.
