@@ -55,7 +55,9 @@ interface ParsedPart {
 }
 
 function parsePart(text: string, position: number): ParsedPart {
-  const match = PART_PATTERN.exec(text.trim());
+  // Only line breaks and tabs may be stripped: a space is a base45 digit, and a chunk may start or
+  // end with one.
+  const match = PART_PATTERN.exec(text.replace(/^[\r\n\t]+|[\r\n\t]+$/g, ""));
   if (match === null) {
     throw new InvalidInputError(
       `parts[${position}]`,

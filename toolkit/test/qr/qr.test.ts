@@ -51,6 +51,15 @@ describe("QR parts", () => {
     assert.equal(reassembleText(shuffled), big);
   });
 
+  it("keeps spaces at the edges of a chunk (a space is a base45 digit)", () => {
+    // 0x0024 encodes as " 00": the first part starts with a space.
+    const bytes = new Uint8Array([0x00, 0x24, ...new Uint8Array(40).fill(7), 0x00, 0x24]);
+    const parts = splitIntoParts(bytes, 16);
+    assert.ok(parts[0]!.split(":")[3]!.startsWith(" "));
+    assert.deepEqual(reassembleParts(parts), bytes);
+    assert.deepEqual(reassembleParts(parts.map((p) => `${p}\r\n`)), bytes);
+  });
+
   it("lists the missing parts", () => {
     const parts = splitIntoParts(big, 500);
     assert.throws(
