@@ -13,6 +13,12 @@ const suites = [
     when: "toolkit/test",
   },
   { name: "tezos", cmd: ["npm", "run", "--silent", "test:tezos"], parse: parseNodeTest, when: "tezos/test" },
+  {
+    name: "services",
+    cmd: ["npm", "run", "--silent", "test:services"],
+    parse: parseNodeTest,
+    when: "services",
+  },
 ];
 
 const only = process.argv.slice(2);

@@ -1,0 +1,70 @@
+import { createHash } from "node:crypto";
+import { Inject, Injectable } from "@nestjs/common";
+import { canonicalJson, type JsonValue } from "../../../shared/src/canonical-json.js";
+import { ConflictError } from "../../../shared/src/errors.js";
+import type { Database, Tx } from "../../../db/src/database.js";
+import type { IdempotencyRepository } from "../../../db/src/repositories.js";
+import { CLOCK, DATABASE, IDEMPOTENCY_REPOSITORY, type Clock } from "../tokens.js";
+import type { Principal } from "../auth/roles.js";
+
+export interface StoredResponse {
+  readonly status: number;
+  readonly body: JsonValue;
+  /** True when this answer is a replay of an earlier request with the same key. */
+  readonly replayed: boolean;
+}
+
+/** Hash of what a request asks for; the same key with a different hash is refused. */
+export function requestHash(method: string, route: string, body: unknown): string {
+  return createHash("sha256")
+    .update(canonicalJson({ method, route, body: body ?? null }))
+    .digest("hex");
+}
+
+/**
+ * Runs a write exactly once per (API key, idempotency key). The key is claimed, the write done,
+ * the audit row appended and the response stored, all in one transaction: a failure leaves no
+ * trace and the client may retry; a success is replayed byte for byte.
+ */
+@Injectable()
+export class IdempotencyService {
+  constructor(
+    @Inject(DATABASE) private readonly database: Database,
+    @Inject(IDEMPOTENCY_REPOSITORY) private readonly records: IdempotencyRepository,
+    @Inject(CLOCK) private readonly clock: Clock,
+  ) {}
+
+  /** @throws {ConflictError} `idempotency_key_reused` when the key was used for another request. */
+  async run(
+    principal: Principal,
+    key: string,
+    hash: string,
+    work: (tx: Tx, now: Date) => Promise<{ status: number; body: JsonValue }>,
+  ): Promise<StoredResponse> {
+    return this.database.db.transaction(async (tx) => {
+      const now = this.clock();
+      const claimed = await this.records.claim(tx, {
+        apiKeyId: principal.keyId,
+        key,
+        requestHash: hash,
+        responseStatus: 0,
+        responseBody: {},
+        createdAt: now,
+      });
+      if (!claimed) {
+        const existing = await this.records.find(tx, principal.keyId, key);
+        if (!existing || existing.requestHash !== hash) {
+          throw new ConflictError(
+            "idempotency_key_reused",
+            `Idempotency-Key '${key}' was already used for a different request`,
+            "Idempotency-Key",
+          );
+        }
+        return { status: existing.responseStatus, body: existing.responseBody as JsonValue, replayed: true };
+      }
+      const result = await work(tx, now);
+      await this.records.saveResponse(tx, principal.keyId, key, result.status, result.body);
+      return { ...result, replayed: false };
+    });
+  }
+}

@@ -1,0 +1,15 @@
+/** Injection tokens. Every constructor parameter is injected by token because tsx/esbuild emit
+ * no decorator metadata, so type-based injection would silently inject `undefined`. */
+export const CONFIG = Symbol("CONFIG");
+export const DATABASE = Symbol("DATABASE");
+export const LOGGER = Symbol("LOGGER");
+export const METRICS = Symbol("METRICS");
+export const CLOCK = Symbol("CLOCK");
+export const CUSTOMERS_REPOSITORY = Symbol("CUSTOMERS_REPOSITORY");
+export const API_KEYS_REPOSITORY = Symbol("API_KEYS_REPOSITORY");
+export const OPERATIONS_REPOSITORY = Symbol("OPERATIONS_REPOSITORY");
+export const IDEMPOTENCY_REPOSITORY = Symbol("IDEMPOTENCY_REPOSITORY");
+export const AUDIT_REPOSITORY = Symbol("AUDIT_REPOSITORY");
+
+/** The source of "now"; injected so tests can pin time. */
+export type Clock = () => Date;

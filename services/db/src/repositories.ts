@@ -1,0 +1,217 @@
+/**
+ * Repositories: the only code that speaks SQL. Each method takes the executor to run on (the
+ * database or an open transaction) so a service composes several writes into one transaction.
+ */
+import { asc, desc, eq, and, gt, sql } from "drizzle-orm";
+import type { JsonValue } from "../../shared/src/canonical-json.js";
+import { auditRowHash, GENESIS_HASH, type AuditRow } from "./audit-chain.js";
+import type { Executor } from "./database.js";
+import {
+  apiKeys,
+  auditLog,
+  customers,
+  idempotencyRecords,
+  operations,
+  type ApiKeyRole,
+  type Chain,
+  type OperationStatus,
+} from "./schema.js";
+
+export type CustomerRow = typeof customers.$inferSelect;
+export type ApiKeyRow = typeof apiKeys.$inferSelect;
+export type OperationRow = typeof operations.$inferSelect;
+export type IdempotencyRow = typeof idempotencyRecords.$inferSelect;
+
+export class CustomersRepository {
+  async insert(ex: Executor, row: CustomerRow): Promise<void> {
+    await ex.insert(customers).values(row);
+  }
+
+  async findById(ex: Executor, id: string): Promise<CustomerRow | undefined> {
+    const rows = await ex.select().from(customers).where(eq(customers.id, id)).limit(1);
+    return rows[0];
+  }
+
+  /** Customers ordered by creation, then id; `after` is the id of the last row of the previous page. */
+  async list(ex: Executor, limit: number, after?: CustomerRow): Promise<CustomerRow[]> {
+    const query = ex.select().from(customers);
+    const filtered = after
+      ? query.where(
+          sql`(${customers.createdAt}, ${customers.id}) > (${after.createdAt.toISOString()}::timestamptz, ${after.id}::uuid)`,
+        )
+      : query;
+    return filtered.orderBy(asc(customers.createdAt), asc(customers.id)).limit(limit);
+  }
+
+  async count(ex: Executor): Promise<number> {
+    const rows = await ex.select({ n: sql<number>`count(*)::int` }).from(customers);
+    return rows[0]?.n ?? 0;
+  }
+}
+
+export class ApiKeysRepository {
+  async insert(ex: Executor, row: ApiKeyRow): Promise<void> {
+    await ex.insert(apiKeys).values(row);
+  }
+
+  async findById(ex: Executor, id: string): Promise<ApiKeyRow | undefined> {
+    const rows = await ex.select().from(apiKeys).where(eq(apiKeys.id, id)).limit(1);
+    return rows[0];
+  }
+
+  async countActive(ex: Executor, role: ApiKeyRole): Promise<number> {
+    const rows = await ex
+      .select({ n: sql<number>`count(*)::int` })
+      .from(apiKeys)
+      .where(and(eq(apiKeys.role, role), sql`${apiKeys.revokedAt} is null`));
+    return rows[0]?.n ?? 0;
+  }
+
+  async revoke(ex: Executor, id: string, at: Date): Promise<void> {
+    await ex.update(apiKeys).set({ revokedAt: at }).where(eq(apiKeys.id, id));
+  }
+}
+
+export interface NewOperation {
+  readonly id: string;
+  readonly customerId: string;
+  readonly chain: Chain;
+  readonly kind: string;
+  readonly apiKeyId: string;
+  readonly idempotencyKey: string;
+  readonly requestHash: string;
+  readonly at: Date;
+}
+
+export class OperationsRepository {
+  /** Persists a new intent in status `queued` (the outbox row written before any signing). */
+  async insertQueued(ex: Executor, op: NewOperation): Promise<OperationRow> {
+    const row: OperationRow = {
+      id: op.id,
+      customerId: op.customerId,
+      chain: op.chain,
+      kind: op.kind,
+      status: "queued",
+      failureReason: null,
+      apiKeyId: op.apiKeyId,
+      idempotencyKey: op.idempotencyKey,
+      requestHash: op.requestHash,
+      txHash: null,
+      createdAt: op.at,
+      updatedAt: op.at,
+    };
+    await ex.insert(operations).values(row);
+    return row;
+  }
+
+  async findById(ex: Executor, id: string): Promise<OperationRow | undefined> {
+    const rows = await ex.select().from(operations).where(eq(operations.id, id)).limit(1);
+    return rows[0];
+  }
+
+  async setStatus(
+    ex: Executor,
+    id: string,
+    status: OperationStatus,
+    at: Date,
+    extra: { txHash?: string; failureReason?: string } = {},
+  ): Promise<void> {
+    await ex
+      .update(operations)
+      .set({
+        status,
+        updatedAt: at,
+        failureReason: extra.failureReason ?? null,
+        ...(extra.txHash ? { txHash: extra.txHash } : {}),
+      })
+      .where(eq(operations.id, id));
+  }
+}
+
+export class IdempotencyRepository {
+  async find(ex: Executor, apiKeyId: string, key: string): Promise<IdempotencyRow | undefined> {
+    const rows = await ex
+      .select()
+      .from(idempotencyRecords)
+      .where(and(eq(idempotencyRecords.apiKeyId, apiKeyId), eq(idempotencyRecords.key, key)))
+      .limit(1);
+    return rows[0];
+  }
+
+  /**
+   * Claims a key for this transaction. Returns false if the key already exists; on PostgreSQL a
+   * concurrent claim of the same key waits here until the first transaction ends.
+   */
+  async claim(ex: Executor, row: IdempotencyRow): Promise<boolean> {
+    const inserted = await ex
+      .insert(idempotencyRecords)
+      .values(row)
+      .onConflictDoNothing()
+      .returning({ key: idempotencyRecords.key });
+    return inserted.length === 1;
+  }
+
+  async saveResponse(
+    ex: Executor,
+    apiKeyId: string,
+    key: string,
+    status: number,
+    body: JsonValue,
+  ): Promise<void> {
+    await ex
+      .update(idempotencyRecords)
+      .set({ responseStatus: status, responseBody: body })
+      .where(and(eq(idempotencyRecords.apiKeyId, apiKeyId), eq(idempotencyRecords.key, key)));
+  }
+}
+
+/** Serialises appends across connections so two writers never fork the chain. */
+const AUDIT_LOCK_ID = 0x636f6c64; // "cold"
+
+export interface AuditEntry {
+  readonly actor: string;
+  readonly action: string;
+  readonly payload: JsonValue;
+}
+
+export class AuditRepository {
+  /**
+   * Appends one row to the hash chain. Must run inside the transaction of the write it records;
+   * the advisory lock is held until that transaction ends.
+   */
+  async append(ex: Executor, entry: AuditEntry, at: Date): Promise<AuditRow> {
+    await ex.execute(sql`select pg_advisory_xact_lock(${AUDIT_LOCK_ID})`);
+    const last = await ex
+      .select({ seq: auditLog.seq, hash: auditLog.hash })
+      .from(auditLog)
+      .orderBy(desc(auditLog.seq))
+      .limit(1);
+    const content = {
+      seq: (last[0]?.seq ?? 0) + 1,
+      at,
+      actor: entry.actor,
+      action: entry.action,
+      payload: entry.payload,
+      prevHash: last[0]?.hash ?? GENESIS_HASH,
+    };
+    const row: AuditRow = { ...content, hash: auditRowHash(content) };
+    await ex.insert(auditLog).values(row);
+    return row;
+  }
+
+  async page(ex: Executor, afterSeq: number, limit: number): Promise<AuditRow[]> {
+    const rows = await ex
+      .select()
+      .from(auditLog)
+      .where(gt(auditLog.seq, afterSeq))
+      .orderBy(asc(auditLog.seq))
+      .limit(limit);
+    return rows.map((r) => ({ ...r, payload: r.payload as JsonValue }));
+  }
+
+  /** Every row in seq order (verification reads the whole chain). */
+  async all(ex: Executor): Promise<AuditRow[]> {
+    const rows = await ex.select().from(auditLog).orderBy(asc(auditLog.seq));
+    return rows.map((r) => ({ ...r, payload: r.payload as JsonValue }));
+  }
+}

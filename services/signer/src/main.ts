@@ -1,0 +1,33 @@
+/**
+ * `npm run signer`: validates the environment, opens the key backend and serves the API.
+ */
+import { loadConfig } from "./config.js";
+import { startSigner } from "./app.js";
+import { SignerError } from "./errors.js";
+
+try {
+  const config = loadConfig(process.env);
+  const running = await startSigner(config);
+  const keys = await running.core.listKeys();
+  process.stdout.write(
+    JSON.stringify({
+      time: new Date().toISOString(),
+      msg: "signer listening",
+      url: running.url,
+      backend: config.backend.kind,
+      keys,
+    }) + "\n",
+  );
+  const stop = (): void => {
+    running.close().then(
+      () => process.exit(0),
+      () => process.exit(1),
+    );
+  };
+  process.once("SIGINT", stop);
+  process.once("SIGTERM", stop);
+} catch (err) {
+  const message = err instanceof SignerError ? `${err.code}: ${err.message}` : String(err);
+  process.stderr.write(`signer failed to start: ${message}\n`);
+  process.exit(1);
+}
