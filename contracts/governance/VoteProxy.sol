@@ -174,7 +174,10 @@ contract VoteProxy is IVoteProxy {
         // DSChief burns IOU from the proxy when freeing, which needs an allowance. Unlike GOV, IOU is
         // worth nothing outside the chief that mints it, so a standing allowance to that chief
         // exposes nothing: anyone may (re)grant it, and the factory does at origination.
-        if (IOU != address(0)) TokenLike(IOU).approve(CHIEF, type(uint256).max);
+        if (IOU != address(0)) {
+            TokenLike(IOU).approve(CHIEF, type(uint256).max);
+            emit ChiefIouApproved();
+        }
     }
 
     /// @dev Frees `wad` from the chief into the proxy (DSChief burns the IOU it approved at origination).

@@ -44,6 +44,8 @@ interface IVoteProxy {
     event Rescued(address indexed token, uint256 amount);
     /// @notice Cold swept the proxy's ETH balance to itself.
     event EthRescued(uint256 amount);
+    /// @notice The chief was granted its standing allowance over the proxy's IOU tokens (DSChief only).
+    event ChiefIouApproved();
 
     /// @notice The cold address: fixed at creation, the only destination of value.
     function cold() external view returns (address);

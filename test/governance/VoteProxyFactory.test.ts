@@ -149,6 +149,21 @@ for (const family of FAMILIES) {
       expect(await ethers.provider.getTransactionCount(actors.cold)).to.equal(0);
     });
 
+    it(
+      family === "DSChief"
+        ? "grants the chief its IOU allowance in the origination transaction"
+        : "grants no IOU allowance on Sky's chief, which has no IOU",
+      async function () {
+        const { factory, actors } = await load();
+        const id = ethers.id("iou allowance at origination");
+        const predicted = await factory.predictProxy(id, actors.cold, actors.hot);
+        const proxy = await ethers.getContractAt("VoteProxy", predicted);
+        const tx = factory.connect(actors.stranger).createProxy(id, actors.cold, actors.hot);
+        if (family === "DSChief") await expect(tx).to.emit(proxy, "ChiefIouApproved");
+        else await expect(tx).to.not.emit(proxy, "ChiefIouApproved");
+      },
+    );
+
     it("reverts with VoteProxyFactoryCreateFailed when CREATE2 runs out of gas", async function () {
       const { factory, actors } = await load();
       // Coverage probes (a STATICCALL per statement) cost more than the 1/64 of gas CREATE2 leaves
