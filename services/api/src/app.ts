@@ -9,6 +9,9 @@ import {
   ApiKeysRepository,
   AuditRepository,
   CustomersRepository,
+  EvmNoncesRepository,
+  EvmOutboxRepository,
+  GovernanceProxiesRepository,
   IdempotencyRepository,
   OperationsRepository,
 } from "../../db/src/repositories.js";
@@ -21,12 +24,17 @@ import type { AuthenticatedRequest } from "./auth/roles.js";
 import type { ApiConfig } from "./config.js";
 import { CustomersController } from "./customers/customers.controller.js";
 import { CustomersService } from "./customers/customers.service.js";
+import { GovernanceController } from "./governance/governance.controller.js";
+import { GovernanceService } from "./governance/governance.service.js";
+import { governanceFromEnv } from "./governance/runtime.js";
+import type { GovernanceRuntime } from "./governance/settings.js";
 import { HealthController } from "./health/health.controller.js";
 import { ErrorFilter } from "./http/error.filter.js";
 import { IdempotencyService } from "./http/idempotency.service.js";
 import { HttpMetrics } from "./http/metrics.js";
 import type { JsonLogger } from "./logger.js";
 import { OperationsController } from "./operations/operations.controller.js";
+import { OutboxWorker } from "./outbox/outbox.worker.js";
 import {
   API_KEYS_REPOSITORY,
   AUDIT_REPOSITORY,
@@ -34,6 +42,10 @@ import {
   CONFIG,
   CUSTOMERS_REPOSITORY,
   DATABASE,
+  EVM_NONCES_REPOSITORY,
+  EVM_OUTBOX_REPOSITORY,
+  GOVERNANCE_PROXIES_REPOSITORY,
+  GOVERNANCE_RUNTIME,
   IDEMPOTENCY_REPOSITORY,
   LOGGER,
   METRICS,
@@ -48,6 +60,8 @@ export interface AppDependencies {
   readonly logger: JsonLogger;
   readonly metrics?: HttpMetrics;
   readonly clock?: Clock;
+  /** EVM chain, signer and contract settings; without them the governance routes answer 503. */
+  readonly governance?: GovernanceRuntime;
 }
 
 @Module({})
@@ -61,6 +75,7 @@ export class ApiModule {
         OperationsController,
         AuditController,
         ApiKeysController,
+        GovernanceController,
       ],
       providers: [
         { provide: CONFIG, useValue: deps.config },
@@ -73,6 +88,12 @@ export class ApiModule {
         { provide: OPERATIONS_REPOSITORY, useValue: new OperationsRepository() },
         { provide: IDEMPOTENCY_REPOSITORY, useValue: new IdempotencyRepository() },
         { provide: AUDIT_REPOSITORY, useValue: new AuditRepository() },
+        { provide: GOVERNANCE_RUNTIME, useValue: deps.governance ?? null },
+        { provide: EVM_OUTBOX_REPOSITORY, useValue: new EvmOutboxRepository() },
+        { provide: EVM_NONCES_REPOSITORY, useValue: new EvmNoncesRepository() },
+        { provide: GOVERNANCE_PROXIES_REPOSITORY, useValue: new GovernanceProxiesRepository() },
+        GovernanceService,
+        OutboxWorker,
         AuditService,
         CustomersService,
         ApiKeysService,
@@ -149,7 +170,10 @@ export async function openApp(
 ): Promise<{ app: NestFastifyApplication; database: Database }> {
   const database = await openDatabase(config.database);
   try {
-    return { app: await createApp({ config, database, logger }), database };
+    const governance = governanceFromEnv(process.env, config);
+    const app = await createApp({ config, database, logger, ...(governance ? { governance } : {}) });
+    app.get(OutboxWorker).start();
+    return { app, database };
   } catch (error) {
     await database.close();
     throw error;

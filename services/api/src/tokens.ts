@@ -13,3 +13,7 @@ export const AUDIT_REPOSITORY = Symbol("AUDIT_REPOSITORY");
 
 /** The source of "now"; injected so tests can pin time. */
 export type Clock = () => Date;
+export const GOVERNANCE_RUNTIME = Symbol("GOVERNANCE_RUNTIME");
+export const EVM_OUTBOX_REPOSITORY = Symbol("EVM_OUTBOX_REPOSITORY");
+export const EVM_NONCES_REPOSITORY = Symbol("EVM_NONCES_REPOSITORY");
+export const GOVERNANCE_PROXIES_REPOSITORY = Symbol("GOVERNANCE_PROXIES_REPOSITORY");

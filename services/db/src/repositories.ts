@@ -5,13 +5,16 @@
 import { asc, desc, eq, and, gt, sql } from "drizzle-orm";
 import type { JsonValue } from "../../shared/src/canonical-json.js";
 import { auditRowHash, GENESIS_HASH, type AuditRow } from "./audit-chain.js";
-import type { Executor } from "./database.js";
+import { rowsOf, type Executor } from "./database.js";
 import {
   apiKeys,
   auditLog,
   customers,
   idempotencyRecords,
   operations,
+  evmNonces,
+  evmOutbox,
+  governanceProxies,
   type ApiKeyRole,
   type Chain,
   type OperationStatus,
@@ -213,5 +216,109 @@ export class AuditRepository {
   async all(ex: Executor): Promise<AuditRow[]> {
     const rows = await ex.select().from(auditLog).orderBy(asc(auditLog.seq));
     return rows.map((r) => ({ ...r, payload: r.payload as JsonValue }));
+  }
+}
+
+export type EvmOutboxRow = typeof evmOutbox.$inferSelect;
+export type GovernanceProxyRow = typeof governanceProxies.$inferSelect;
+
+export class GovernanceProxiesRepository {
+  async insert(ex: Executor, row: GovernanceProxyRow): Promise<void> {
+    await ex.insert(governanceProxies).values(row);
+  }
+
+  async findByCustomer(ex: Executor, customerId: string): Promise<GovernanceProxyRow | undefined> {
+    const rows = await ex
+      .select()
+      .from(governanceProxies)
+      .where(eq(governanceProxies.customerId, customerId))
+      .limit(1);
+    return rows[0];
+  }
+}
+
+export class EvmOutboxRepository {
+  async insert(ex: Executor, row: EvmOutboxRow): Promise<void> {
+    await ex.insert(evmOutbox).values(row);
+  }
+
+  async findById(ex: Executor, operationId: string): Promise<EvmOutboxRow | undefined> {
+    const rows = await ex.select().from(evmOutbox).where(eq(evmOutbox.operationId, operationId)).limit(1);
+    return rows[0];
+  }
+
+  /**
+   * Leases the oldest unfinished operation whose lease is free or expired, atomically: the inner
+   * `FOR UPDATE SKIP LOCKED` makes concurrent claimers on PostgreSQL pick different rows, and the
+   * lease keeps a claimed row away from other workers after the statement's transaction ends.
+   * A queued row is claimable only when it is the oldest queued row of its sending address, so
+   * nonces are handed out, and transactions signed, in the order the intents were accepted even
+   * with several workers.
+   */
+  async claim(ex: Executor, owner: string, now: Date, leaseMs: number): Promise<string | undefined> {
+    const until = new Date(now.getTime() + leaseMs);
+    const result = await ex.execute(sql`
+      update evm_outbox set lease_owner = ${owner}, lease_until = ${until.toISOString()}::timestamptz,
+        attempts = attempts + 1
+      where operation_id = (
+        select x.operation_id from evm_outbox x join operations o on o.id = x.operation_id
+        where o.status in ('queued', 'signed', 'broadcast')
+          and (x.lease_until is null or x.lease_until < ${now.toISOString()}::timestamptz)
+          and (o.status <> 'queued' or not exists (
+            select 1 from evm_outbox y join operations p on p.id = y.operation_id
+            where y.from_address = x.from_address and p.status = 'queued'
+              and (p.created_at, p.id) < (o.created_at, o.id)))
+        order by o.created_at, o.id
+        limit 1
+        for update of x skip locked)
+      returning operation_id`);
+    return rowsOf<{ operation_id: string }>(result)[0]?.operation_id;
+  }
+
+  /** Ends this owner's lease; `retryAt` keeps the row away until then (backoff). */
+  async release(ex: Executor, operationId: string, owner: string, retryAt: Date | null): Promise<void> {
+    await ex
+      .update(evmOutbox)
+      .set({ leaseOwner: null, leaseUntil: retryAt })
+      .where(and(eq(evmOutbox.operationId, operationId), eq(evmOutbox.leaseOwner, owner)));
+  }
+
+  async setNonce(ex: Executor, operationId: string, nonce: bigint | null): Promise<void> {
+    await ex.update(evmOutbox).set({ nonce }).where(eq(evmOutbox.operationId, operationId));
+  }
+
+  async setRawTx(ex: Executor, operationId: string, rawTx: string): Promise<void> {
+    await ex.update(evmOutbox).set({ rawTx }).where(eq(evmOutbox.operationId, operationId));
+  }
+}
+
+export class EvmNoncesRepository {
+  /**
+   * Hands out the next nonce of `address`, seeding the counter with `chainNonce` the first time.
+   * Run it in the transaction that stores the nonce on its operation, so a rollback returns it.
+   */
+  async allocate(ex: Executor, address: string, chainNonce: bigint): Promise<bigint> {
+    await ex.insert(evmNonces).values({ address, nextNonce: chainNonce }).onConflictDoNothing();
+    const rows = await ex
+      .update(evmNonces)
+      .set({ nextNonce: sql`${evmNonces.nextNonce} + 1` })
+      .where(eq(evmNonces.address, address))
+      .returning({ next: evmNonces.nextNonce });
+    return BigInt(rows[0]!.next) - 1n;
+  }
+
+  /** Gives `nonce` back only if it is the last one handed out (otherwise a gap would open). */
+  async releaseIfLast(ex: Executor, address: string, nonce: bigint): Promise<boolean> {
+    const rows = await ex
+      .update(evmNonces)
+      .set({ nextNonce: nonce })
+      .where(and(eq(evmNonces.address, address), eq(evmNonces.nextNonce, nonce + 1n)))
+      .returning({ next: evmNonces.nextNonce });
+    return rows.length === 1;
+  }
+
+  async peek(ex: Executor, address: string): Promise<bigint | undefined> {
+    const rows = await ex.select().from(evmNonces).where(eq(evmNonces.address, address)).limit(1);
+    return rows[0] === undefined ? undefined : BigInt(rows[0].nextNonce);
   }
 }

@@ -116,3 +116,55 @@ export const auditLog = pgTable("audit_log", {
 });
 
 export const schema = { customers, apiKeys, operations, idempotencyRecords, auditLog };
+
+/**
+ * The EVM side of an outbox operation: the exact call the operation was queued for, then the
+ * nonce, the signed raw transaction and its hash, each stored before the next step runs. A worker
+ * holds a row while `lease_until` is in the future; an expired lease lets another worker resume.
+ */
+export const evmOutbox = pgTable(
+  "evm_outbox",
+  {
+    operationId: uuid("operation_id")
+      .primaryKey()
+      .references(() => operations.id),
+    fromAddress: text("from_address").notNull(),
+    toAddress: text("to_address").notNull(),
+    data: text("data").notNull(),
+    intent: jsonb("intent").notNull(),
+    nonce: bigint("nonce", { mode: "bigint" }),
+    rawTx: text("raw_tx"),
+    leaseOwner: text("lease_owner"),
+    leaseUntil: timestamp("lease_until", { withTimezone: true, mode: "date" }),
+    attempts: integer("attempts").notNull().default(0),
+  },
+  (t) => [index("evm_outbox_lease_idx").on(t.leaseUntil)],
+);
+
+/** Next nonce per hot address, handed out inside the transaction that records it on an operation. */
+export const evmNonces = pgTable("evm_nonces", {
+  address: text("address").primaryKey(),
+  nextNonce: bigint("next_nonce", { mode: "bigint" }).notNull(),
+});
+
+/** One vote proxy per customer: its predicted CREATE2 address and what it was derived from. */
+export const governanceProxies = pgTable(
+  "governance_proxies",
+  {
+    customerId: uuid("customer_id")
+      .primaryKey()
+      .references(() => customers.id),
+    proxyAddress: text("proxy_address").notNull(),
+    factoryAddress: text("factory_address").notNull(),
+    coldAddress: text("cold_address").notNull(),
+    hotAddress: text("hot_address").notNull(),
+    salt: text("salt").notNull(),
+    operationId: uuid("operation_id")
+      .notNull()
+      .references(() => operations.id),
+    createdAt: timestamp("created_at", { withTimezone: true, mode: "date" }).notNull(),
+  },
+  (t) => [uniqueIndex("governance_proxies_address_unique").on(t.proxyAddress)],
+);
+
+export const governanceSchema = { evmOutbox, evmNonces, governanceProxies };

@@ -1,0 +1,150 @@
+import { Interface, JsonRpcProvider, Transaction, getAddress, isCallException, isError } from "ethers";
+import {
+  EvmRevertError,
+  type EvmCall,
+  type EvmChain,
+  type EvmFeeData,
+  type EvmLog,
+  type EvmReceipt,
+} from "./evm-chain.js";
+
+const factoryAbi = new Interface([
+  "function predictProxy(bytes32 customerId, address cold, address hot) view returns (address)",
+  "function isProxy(address proxy) view returns (bool)",
+]);
+
+/**
+ * {@link EvmChain} over any EVM JSON-RPC URL with ethers v6.
+ *
+ * @example const chain = new EthersEvmChain("http://127.0.0.1:8545");
+ */
+export class EthersEvmChain implements EvmChain {
+  readonly #provider: JsonRpcProvider;
+  /** Custom errors of the contracts we call, so reverts read as names rather than selectors. */
+  readonly #errors: Interface;
+
+  constructor(url: string, errorFragments: readonly string[] = []) {
+    // Polling and batching add latency and hide which request failed; the worker polls itself.
+    this.#provider = new JsonRpcProvider(url, undefined, { batchMaxCount: 1, cacheTimeout: -1 });
+    this.#errors = new Interface([...errorFragments]);
+  }
+
+  async chainId(): Promise<bigint> {
+    return BigInt(await this.#provider.send("eth_chainId", []));
+  }
+
+  async pendingNonce(address: string): Promise<bigint> {
+    return BigInt(await this.#provider.getTransactionCount(address, "pending"));
+  }
+
+  async feeData(): Promise<EvmFeeData> {
+    const block = await this.#provider.getBlock("latest");
+    let tip: bigint;
+    try {
+      tip = BigInt(await this.#provider.send("eth_maxPriorityFeePerGas", []));
+    } catch {
+      tip = 1_000_000_000n;
+    }
+    return { baseFeePerGas: block?.baseFeePerGas ?? 0n, maxPriorityFeePerGas: tip };
+  }
+
+  async sendRawTransaction(rawTx: string): Promise<string> {
+    try {
+      return await this.#provider.send("eth_sendRawTransaction", [rawTx]);
+    } catch (error) {
+      // A node that has the transaction already (pending or mined) answers an error, yet the
+      // broadcast has happened: answer the hash if the node knows the transaction.
+      const hash = Transaction.from(rawTx).hash!;
+      const known = await this.#provider.getTransaction(hash).catch(() => null);
+      if (known) return hash;
+      throw error;
+    }
+  }
+
+  async receipt(hash: string): Promise<EvmReceipt | null> {
+    const r = await this.#provider.getTransactionReceipt(hash);
+    if (!r) return null;
+    if (r.status === 1) return { hash, blockNumber: r.blockNumber, success: true };
+    let revertReason = "reverted without a reason";
+    try {
+      const tx = await this.#provider.getTransaction(hash);
+      if (tx) {
+        await this.#provider.call({
+          from: tx.from,
+          to: tx.to,
+          data: tx.data,
+          blockTag: r.blockNumber - 1,
+        });
+      }
+    } catch (error) {
+      revertReason = this.#reason(error);
+    }
+    return { hash, blockNumber: r.blockNumber, success: false, revertReason };
+  }
+
+  async estimateGas(call: EvmCall): Promise<bigint> {
+    try {
+      return await this.#provider.estimateGas(call);
+    } catch (error) {
+      throw this.#revert(error);
+    }
+  }
+
+  async call(call: EvmCall): Promise<string> {
+    try {
+      return await this.#provider.call(call);
+    } catch (error) {
+      throw this.#revert(error);
+    }
+  }
+
+  async predictProxy(factory: string, customerId: string, cold: string, hot: string): Promise<string> {
+    const data = factoryAbi.encodeFunctionData("predictProxy", [customerId, cold, hot]);
+    const [address] = factoryAbi.decodeFunctionResult("predictProxy", await this.call({ to: factory, data }));
+    return getAddress(address as string);
+  }
+
+  async isProxy(factory: string, proxy: string): Promise<boolean> {
+    const data = factoryAbi.encodeFunctionData("isProxy", [proxy]);
+    const [yes] = factoryAbi.decodeFunctionResult("isProxy", await this.call({ to: factory, data }));
+    return yes as boolean;
+  }
+
+  async logs(address: string, fromBlock: number, topic0?: readonly string[]): Promise<EvmLog[]> {
+    const logs = await this.#provider.getLogs({
+      address,
+      fromBlock,
+      toBlock: "latest",
+      ...(topic0 ? { topics: [[...topic0]] } : {}),
+    });
+    return logs.map((l) => ({
+      address: getAddress(l.address),
+      topics: l.topics,
+      data: l.data,
+      blockNumber: l.blockNumber,
+      transactionHash: l.transactionHash,
+    }));
+  }
+
+  /** Closes the provider's connections. */
+  destroy(): void {
+    this.#provider.destroy();
+  }
+
+  #revert(error: unknown): Error {
+    if (isCallException(error)) return new EvmRevertError(this.#reason(error));
+    return error as Error;
+  }
+
+  #reason(error: unknown): string {
+    if (!isCallException(error)) return isError(error, "UNKNOWN_ERROR") ? error.message : String(error);
+    if (error.reason) return error.reason;
+    const data = error.data;
+    if (data && data.length >= 10) {
+      const parsed = this.#errors.parseError(data);
+      if (parsed) return `${parsed.name}(${parsed.args.map(String).join(", ")})`;
+      return `custom error ${data.slice(0, 10)}`;
+    }
+    return "reverted without a reason";
+  }
+}

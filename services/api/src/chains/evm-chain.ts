@@ -1,0 +1,68 @@
+/**
+ * What the custody service needs from an EVM chain. Services and the outbox worker depend on this
+ * interface only, so a test can put any JSON-RPC endpoint (or another implementation) behind it.
+ */
+
+/** Fee suggestion of the chain's latest block. */
+export interface EvmFeeData {
+  readonly baseFeePerGas: bigint;
+  readonly maxPriorityFeePerGas: bigint;
+}
+
+/** The outcome of a mined transaction. */
+export interface EvmReceipt {
+  readonly hash: string;
+  readonly blockNumber: number;
+  readonly success: boolean;
+  /** Decoded revert reason of a failed transaction, when the node can replay it. */
+  readonly revertReason?: string;
+}
+
+/** A log entry, topics and data as hex. */
+export interface EvmLog {
+  readonly address: string;
+  readonly topics: readonly string[];
+  readonly data: string;
+  readonly blockNumber: number;
+  readonly transactionHash: string;
+}
+
+/** A read-only or to-be-sent call. */
+export interface EvmCall {
+  readonly from?: string;
+  readonly to: string;
+  readonly data: string;
+}
+
+export interface EvmChain {
+  chainId(): Promise<bigint>;
+  /** Count of transactions from `address`, including pending ones. */
+  pendingNonce(address: string): Promise<bigint>;
+  feeData(): Promise<EvmFeeData>;
+  /**
+   * Broadcasts a signed transaction and answers its hash. Sending the same raw bytes again is
+   * not an error (the node already knows or has mined it).
+   */
+  sendRawTransaction(rawTx: string): Promise<string>;
+  /** The receipt, or null while the transaction is not mined. */
+  receipt(hash: string): Promise<EvmReceipt | null>;
+  /** Gas the call needs. @throws {EvmRevertError} when the call would revert. */
+  estimateGas(call: EvmCall): Promise<bigint>;
+  /** `eth_call` at the latest block. @throws {EvmRevertError} when it reverts. */
+  call(call: EvmCall): Promise<string>;
+  /** `factory.predictProxy(customerId, cold, hot)` read from the chain. */
+  predictProxy(factory: string, customerId: string, cold: string, hot: string): Promise<string>;
+  /** `factory.isProxy(proxy)` read from the chain. */
+  isProxy(factory: string, proxy: string): Promise<boolean>;
+  /** Logs of `address` from `fromBlock` to the latest block, optionally filtered by topic0. */
+  logs(address: string, fromBlock: number, topic0?: readonly string[]): Promise<EvmLog[]>;
+}
+
+/** A call or transaction the chain reverted; `reason` is the decoded message or custom error. */
+export class EvmRevertError extends Error {
+  readonly code = "evm_revert";
+  constructor(readonly reason: string) {
+    super(`execution reverted: ${reason}`);
+    this.name = "EvmRevertError";
+  }
+}
