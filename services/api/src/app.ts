@@ -14,6 +14,8 @@ import {
   GovernanceProxiesRepository,
   IdempotencyRepository,
   OperationsRepository,
+  StakingContractsRepository,
+  TezosOutboxRepository,
 } from "../../db/src/repositories.js";
 import { ApiKeysController } from "./api-keys/api-keys.controller.js";
 import { ApiKeysService } from "./api-keys/api-keys.service.js";
@@ -35,6 +37,10 @@ import { HttpMetrics } from "./http/metrics.js";
 import type { JsonLogger } from "./logger.js";
 import { OperationsController } from "./operations/operations.controller.js";
 import { OutboxWorker } from "./outbox/outbox.worker.js";
+import { stakingFromEnv, type StakingRuntime } from "./staking/settings.js";
+import { StakingController } from "./staking/staking.controller.js";
+import { StakingService } from "./staking/staking.service.js";
+import { TezosOutboxWorker } from "./staking/tezos.worker.js";
 import {
   API_KEYS_REPOSITORY,
   AUDIT_REPOSITORY,
@@ -50,6 +56,9 @@ import {
   LOGGER,
   METRICS,
   OPERATIONS_REPOSITORY,
+  STAKING_CONTRACTS_REPOSITORY,
+  STAKING_RUNTIME,
+  TEZOS_OUTBOX_REPOSITORY,
   type Clock,
 } from "./tokens.js";
 
@@ -62,6 +71,8 @@ export interface AppDependencies {
   readonly clock?: Clock;
   /** EVM chain, signer and contract settings; without them the governance routes answer 503. */
   readonly governance?: GovernanceRuntime;
+  /** Tezos node and hot signer; without them the staking routes answer 503. */
+  readonly staking?: StakingRuntime;
 }
 
 @Module({})
@@ -76,6 +87,7 @@ export class ApiModule {
         AuditController,
         ApiKeysController,
         GovernanceController,
+        StakingController,
       ],
       providers: [
         { provide: CONFIG, useValue: deps.config },
@@ -94,6 +106,11 @@ export class ApiModule {
         { provide: GOVERNANCE_PROXIES_REPOSITORY, useValue: new GovernanceProxiesRepository() },
         GovernanceService,
         OutboxWorker,
+        { provide: STAKING_RUNTIME, useValue: deps.staking ?? null },
+        { provide: TEZOS_OUTBOX_REPOSITORY, useValue: new TezosOutboxRepository() },
+        { provide: STAKING_CONTRACTS_REPOSITORY, useValue: new StakingContractsRepository() },
+        StakingService,
+        TezosOutboxWorker,
         AuditService,
         CustomersService,
         ApiKeysService,
@@ -171,8 +188,16 @@ export async function openApp(
   const database = await openDatabase(config.database);
   try {
     const governance = governanceFromEnv(process.env, config);
-    const app = await createApp({ config, database, logger, ...(governance ? { governance } : {}) });
+    const staking = stakingFromEnv(process.env, config);
+    const app = await createApp({
+      config,
+      database,
+      logger,
+      ...(governance ? { governance } : {}),
+      ...(staking ? { staking } : {}),
+    });
     app.get(OutboxWorker).start();
+    app.get(TezosOutboxWorker).start();
     return { app, database };
   } catch (error) {
     await database.close();

@@ -15,6 +15,8 @@ import {
   evmNonces,
   evmOutbox,
   governanceProxies,
+  stakingContracts,
+  tezosOutbox,
   type ApiKeyRole,
   type Chain,
   type OperationStatus,
@@ -320,5 +322,97 @@ export class EvmNoncesRepository {
   async peek(ex: Executor, address: string): Promise<bigint | undefined> {
     const rows = await ex.select().from(evmNonces).where(eq(evmNonces.address, address)).limit(1);
     return rows[0] === undefined ? undefined : BigInt(rows[0].nextNonce);
+  }
+}
+
+export type TezosOutboxRow = typeof tezosOutbox.$inferSelect;
+export type StakingContractRow = typeof stakingContracts.$inferSelect;
+
+export class StakingContractsRepository {
+  async insert(ex: Executor, row: StakingContractRow): Promise<void> {
+    await ex.insert(stakingContracts).values(row);
+  }
+
+  async findByCustomer(ex: Executor, customerId: string): Promise<StakingContractRow | undefined> {
+    const rows = await ex
+      .select()
+      .from(stakingContracts)
+      .where(eq(stakingContracts.customerId, customerId))
+      .limit(1);
+    return rows[0];
+  }
+
+  async findByOperation(ex: Executor, operationId: string): Promise<StakingContractRow | undefined> {
+    const rows = await ex
+      .select()
+      .from(stakingContracts)
+      .where(eq(stakingContracts.operationId, operationId))
+      .limit(1);
+    return rows[0];
+  }
+
+  async setAddress(ex: Executor, customerId: string, contractAddress: string): Promise<void> {
+    await ex
+      .update(stakingContracts)
+      .set({ contractAddress })
+      .where(eq(stakingContracts.customerId, customerId));
+  }
+
+  /** Forgets a contract whose origination failed, so the customer may originate again. */
+  async deleteByOperation(ex: Executor, operationId: string): Promise<void> {
+    await ex.delete(stakingContracts).where(eq(stakingContracts.operationId, operationId));
+  }
+}
+
+export class TezosOutboxRepository {
+  async insert(ex: Executor, row: TezosOutboxRow): Promise<void> {
+    await ex.insert(tezosOutbox).values(row);
+  }
+
+  async findById(ex: Executor, operationId: string): Promise<TezosOutboxRow | undefined> {
+    const rows = await ex.select().from(tezosOutbox).where(eq(tezosOutbox.operationId, operationId)).limit(1);
+    return rows[0];
+  }
+
+  /**
+   * Leases the next unfinished Tezos operation, atomically (`FOR UPDATE SKIP LOCKED`). The hot
+   * account's counter allows one operation in flight: a queued row is claimable only when no
+   * other row is signed or broadcast, and only the oldest queued row, so operations are signed
+   * in the order they were accepted.
+   */
+  async claim(ex: Executor, owner: string, now: Date, leaseMs: number): Promise<string | undefined> {
+    const until = new Date(now.getTime() + leaseMs);
+    const result = await ex.execute(sql`
+      update tezos_outbox set lease_owner = ${owner}, lease_until = ${until.toISOString()}::timestamptz,
+        attempts = attempts + 1
+      where operation_id = (
+        select x.operation_id from tezos_outbox x join operations o on o.id = x.operation_id
+        where o.status in ('queued', 'signed', 'broadcast')
+          and (x.lease_until is null or x.lease_until < ${now.toISOString()}::timestamptz)
+          and (o.status <> 'queued' or not exists (
+            select 1 from tezos_outbox y join operations p on p.id = y.operation_id
+            where p.id <> o.id and (p.status in ('signed', 'broadcast')
+              or (p.status = 'queued' and (p.created_at, p.id) < (o.created_at, o.id)))))
+        order by o.created_at, o.id
+        limit 1
+        for update of x skip locked)
+      returning operation_id`);
+    return rowsOf<{ operation_id: string }>(result)[0]?.operation_id;
+  }
+
+  /** Ends this owner's lease; `retryAt` keeps the row away until then (backoff). */
+  async release(ex: Executor, operationId: string, owner: string, retryAt: Date | null): Promise<void> {
+    await ex
+      .update(tezosOutbox)
+      .set({ leaseOwner: null, leaseUntil: retryAt })
+      .where(and(eq(tezosOutbox.operationId, operationId), eq(tezosOutbox.leaseOwner, owner)));
+  }
+
+  async setSigned(
+    ex: Executor,
+    operationId: string,
+    signed: { forgedBytes: string; signature: string; signedAtLevel: number },
+  ): Promise<void> {
+    await ex.update(tezosOutbox).set(signed).where(eq(tezosOutbox.operationId, operationId));
   }
 }

@@ -168,3 +168,48 @@ export const governanceProxies = pgTable(
 );
 
 export const governanceSchema = { evmOutbox, evmNonces, governanceProxies };
+
+/**
+ * The Tezos side of an outbox operation: the intent as queued, then the forged bytes and the hot
+ * key's signature (stored before injection, so a resumed worker re-injects the very same bytes),
+ * the head level seen when signing (inclusion is searched from there) and the worker's lease.
+ */
+export const tezosOutbox = pgTable(
+  "tezos_outbox",
+  {
+    operationId: uuid("operation_id")
+      .primaryKey()
+      .references(() => operations.id),
+    intent: jsonb("intent").notNull(),
+    forgedBytes: text("forged_bytes"),
+    signature: text("signature"),
+    signedAtLevel: integer("signed_at_level"),
+    leaseOwner: text("lease_owner"),
+    leaseUntil: timestamp("lease_until", { withTimezone: true, mode: "date" }),
+    attempts: integer("attempts").notNull().default(0),
+  },
+  (t) => [index("tezos_outbox_lease_idx").on(t.leaseUntil)],
+);
+
+/**
+ * One delegation contract per customer: the keys it binds and the origination operation; the
+ * KT1 is filled in from the origination's receipt once the operation is included.
+ */
+export const stakingContracts = pgTable(
+  "staking_contracts",
+  {
+    customerId: uuid("customer_id")
+      .primaryKey()
+      .references(() => customers.id),
+    contractAddress: text("contract_address"),
+    coldAddress: text("cold_address").notNull(),
+    hotAddress: text("hot_address").notNull(),
+    operationId: uuid("operation_id")
+      .notNull()
+      .references(() => operations.id),
+    createdAt: timestamp("created_at", { withTimezone: true, mode: "date" }).notNull(),
+  },
+  (t) => [uniqueIndex("staking_contracts_address_unique").on(t.contractAddress)],
+);
+
+export const stakingSchema = { tezosOutbox, stakingContracts };
