@@ -1,0 +1,551 @@
+/**
+ * Service benchmark: vote intents submitted over HTTP to the custody API until confirmed on the
+ * embedded chain (Hardhat's in-process EVM, automining, served over HTTP JSON-RPC), once with the
+ * API on a throwaway PostgreSQL cluster and once on PGlite, against the real hot signer (sealed
+ * key, own HTTP server) and the real outbox worker. The baseline, measured in the same run, is an
+ * ethers Wallet signature of a comparable EIP-1559 transaction plus one database insert.
+ *
+ * Run: `npx tsx --tsconfig services/tsconfig.json bench/service.ts` (writes bench/results/service.json).
+ * Knobs (environment): BENCH_CUSTOMERS (12), BENCH_VOTES (600), BENCH_CONCURRENCY (16),
+ * BENCH_CONFIRM_TIMEOUT_S (120), BENCH_ENGINES ("postgres,pglite"), BENCH_WORKER_DURING (1; 0 starts
+ * the worker only after the last intent is accepted, to separate the HTTP path from the worker),
+ * BENCH_CPU_PROFILE_DIR (unset; a folder for a .cpuprofile of the accepted section).
+ */
+import { randomBytes, randomUUID } from "node:crypto";
+import { mkdirSync, writeFileSync } from "node:fs";
+import { Session } from "node:inspector/promises";
+import type { AddressInfo } from "node:net";
+import { join } from "node:path";
+import { cpus, loadavg, totalmem } from "node:os";
+import { Interface, Transaction, Wallet, getAddress, parseEther } from "ethers";
+import { sql } from "drizzle-orm";
+import pg from "pg";
+import { network } from "hardhat";
+// Brings the `ethers` field of network connections into scope.
+import type {} from "@nomicfoundation/hardhat-toolbox-mocha-ethers";
+import type { NestFastifyApplication } from "@nestjs/platform-fastify";
+import { rowsOf, type Database } from "../services/db/src/database.js";
+import { ApiKeysRepository } from "../services/db/src/repositories.js";
+import { ENGINES, type EngineTarget } from "../services/db/test/targets.js";
+import { deployDSChiefStack, mintGov } from "../deploy/lib/stack.js";
+import { buildCore } from "../services/signer/src/app.js";
+import { startSignerServer } from "../services/signer/src/http/server.js";
+import { SignerClient } from "../services/signer/src/client.js";
+import { loadConfig as loadSignerConfig } from "../services/signer/src/config.js";
+import { tempDir } from "../services/signer/test/helpers/fixture.js";
+import { createApp } from "../services/api/src/app.js";
+import { issueApiKey } from "../services/api/src/auth/api-key-tokens.js";
+import { EthersEvmChain } from "../services/api/src/chains/ethers-evm-chain.js";
+import { loadConfig } from "../services/api/src/config.js";
+import { CONTRACT_ERRORS } from "../services/api/src/governance/abi.js";
+import type { GovernanceRuntime } from "../services/api/src/governance/settings.js";
+import { HttpMetrics } from "../services/api/src/http/metrics.js";
+import { JsonLogger } from "../services/api/src/logger.js";
+import { OutboxWorker } from "../services/api/src/outbox/outbox.worker.js";
+import { VALID_TZ1 } from "../services/api/test/helpers.js";
+import { serveJsonRpc } from "./lib/evm-json-rpc.js";
+import { runHttpLoad } from "./lib/http-load.js";
+import { writeResult } from "./lib/results.js";
+import { quantile, round, timed, type MethodTimes } from "./lib/timed.js";
+
+function intEnv(name: string, fallback: number, min: number, max: number): number {
+  const raw = process.env[name];
+  if (raw === undefined || raw === "") return fallback;
+  const value = Number(raw);
+  if (!Number.isInteger(value) || value < min || value > max) {
+    throw new Error(`${name}: expected an integer in [${min}, ${max}], got ${JSON.stringify(raw)}`);
+  }
+  return value;
+}
+
+const CUSTOMERS = intEnv("BENCH_CUSTOMERS", 12, 1, 200);
+const VOTES = intEnv("BENCH_VOTES", 600, 1, 100_000);
+const CONCURRENCY = intEnv("BENCH_CONCURRENCY", 16, 1, 512);
+/** 0 holds the worker back until every intent is accepted (diagnostic: isolates the HTTP path). */
+const WORKER_DURING = intEnv("BENCH_WORKER_DURING", 1, 0, 1) === 1;
+/** A folder to write a V8 CPU profile of the main thread during the accepted section to (diagnostic). */
+const PROFILE_DIR = process.env.BENCH_CPU_PROFILE_DIR ?? "";
+const CONFIRM_TIMEOUT_MS = intEnv("BENCH_CONFIRM_TIMEOUT_S", 120, 1, 3600) * 1000;
+const RAW_SECONDS = 3;
+const RAW_MAX = 5000;
+/** The interval `openApp` polls the outbox with (its default), so the worker runs as in production. */
+const WORKER_INTERVAL_MS = 200;
+
+const LOAD_AT_START = loadavg().map((v) => round(v, 2));
+
+const CANDIDATE_SETS: readonly (readonly string[])[] = [
+  [getAddress("0x" + "c4".repeat(20)), getAddress("0x" + "1b".repeat(20))],
+  [getAddress("0x" + "7e".repeat(20))],
+];
+const HOT_KEY_ID = "evm-hot";
+const MAX_FEE = 100_000_000_000n;
+const MAX_TIP = 2_000_000_000n;
+
+interface HttpAnswer {
+  readonly status: number;
+  readonly body: unknown;
+  readonly ms: number;
+}
+
+/** One POST or GET over real HTTP (fetch keeps connections alive), timed until the body is read. */
+async function http(
+  base: string,
+  method: "GET" | "POST",
+  path: string,
+  token: string,
+  body?: unknown,
+  idempotencyKey?: string,
+): Promise<HttpAnswer> {
+  const began = performance.now();
+  const res = await fetch(`${base}${path}`, {
+    method,
+    headers: {
+      authorization: `Bearer ${token}`,
+      ...(idempotencyKey ? { "idempotency-key": idempotencyKey } : {}),
+      ...(body === undefined ? {} : { "content-type": "application/json" }),
+    },
+    ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+  });
+  const text = await res.text();
+  return {
+    status: res.status,
+    body: text ? (JSON.parse(text) as unknown) : null,
+    ms: performance.now() - began,
+  };
+}
+
+function expectStatus(answer: HttpAnswer, status: number, what: string): Record<string, unknown> {
+  if (answer.status !== status) {
+    throw new Error(`${what}: expected HTTP ${status}, got ${answer.status}: ${JSON.stringify(answer.body)}`);
+  }
+  return answer.body as Record<string, unknown>;
+}
+
+/** Counts operations of `kind` by status. */
+async function statusCounts(database: Database, kind: string): Promise<Record<string, number>> {
+  const rows = rowsOf<{ status: string; n: number }>(
+    await database.db.execute(
+      sql`select status, count(*)::int as n from operations where kind = ${kind} group by status`,
+    ),
+  );
+  return Object.fromEntries(rows.map((r) => [r.status, Number(r.n)]));
+}
+
+/** Waits until no operation of `kind` is unfinished; answers the final counts (throws on timeout). */
+async function waitSettled(
+  database: Database,
+  kind: string,
+  expected: number,
+  timeoutMs: number,
+): Promise<{ counts: Record<string, number>; settledAt: number; timedOut: boolean }> {
+  const deadline = performance.now() + timeoutMs;
+  for (;;) {
+    const counts = await statusCounts(database, kind);
+    const done = (counts.confirmed ?? 0) + (counts.failed ?? 0);
+    if (done >= expected) return { counts, settledAt: performance.now(), timedOut: false };
+    if (performance.now() > deadline) return { counts, settledAt: performance.now(), timedOut: true };
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+}
+
+/** Starts the V8 sampling profiler on this thread; `stop` writes `<dir>/service-<label>.cpuprofile`. */
+async function startProfile(): Promise<{ stop(label: string): Promise<string> }> {
+  const session = new Session();
+  session.connect();
+  await session.post("Profiler.enable");
+  await session.post("Profiler.start");
+  return {
+    async stop(label) {
+      const { profile } = await session.post("Profiler.stop");
+      session.disconnect();
+      mkdirSync(PROFILE_DIR, { recursive: true });
+      const file = join(PROFILE_DIR, `service-${label}.cpuprofile`);
+      writeFileSync(file, JSON.stringify(profile));
+      return file;
+    },
+  };
+}
+
+/**
+ * Counts PostgreSQL queries (node-postgres `Client#query` calls, each one round trip; `BEGIN` and
+ * `COMMIT` included) so the report can say how many the service makes per intent.
+ */
+const pgQueries = { count: 0 };
+const pgQuery = pg.Client.prototype.query;
+pg.Client.prototype.query = function countedQuery(this: pg.Client, ...args: unknown[]) {
+  pgQueries.count++;
+  return (pgQuery as (...a: unknown[]) => unknown).apply(this, args);
+} as typeof pgQuery;
+
+const proxyInterface = new Interface(["function vote(address[] yays) returns (bytes32)"]);
+
+/**
+ * The baseline: sign a comparable EIP-1559 vote transaction with an ethers Wallet, then insert it
+ * into the same database, one after the other, for RAW_SECONDS (or RAW_MAX rounds).
+ */
+async function rawSignInsert(
+  database: Database,
+  to: string,
+): Promise<{ perSec: number; signOnlyPerSec: number; rounds: number }> {
+  await database.db.execute(
+    sql`create table if not exists bench_raw_sign (id uuid primary key, raw_tx text not null, at timestamptz not null)`,
+  );
+  const wallet = Wallet.createRandom();
+  const tx = (nonce: number): Transaction =>
+    Transaction.from({
+      type: 2,
+      chainId: 31337n,
+      nonce,
+      to,
+      data: proxyInterface.encodeFunctionData("vote", [CANDIDATE_SETS[nonce % 2]]),
+      value: 0n,
+      gasLimit: 300_000n,
+      maxFeePerGas: MAX_FEE,
+      maxPriorityFeePerGas: MAX_TIP,
+      accessList: [],
+    });
+  const began = performance.now();
+  let rounds = 0;
+  let signMs = 0;
+  while (rounds < RAW_MAX && performance.now() - began < RAW_SECONDS * 1000) {
+    const s = performance.now();
+    const raw = await wallet.signTransaction(tx(rounds));
+    signMs += performance.now() - s;
+    await database.db.execute(
+      sql`insert into bench_raw_sign (id, raw_tx, at) values (${randomUUID()}, ${raw}, ${new Date().toISOString()}::timestamptz)`,
+    );
+    rounds++;
+  }
+  const seconds = (performance.now() - began) / 1000;
+  return { perSec: rounds / seconds, signOnlyPerSec: rounds / (signMs / 1000), rounds };
+}
+
+interface EngineResult {
+  readonly engine: string;
+  readonly setupSeconds: number;
+  readonly accepted: {
+    readonly votes: number;
+    readonly non202: number;
+    readonly seconds: number;
+    readonly votesPerSec: number;
+    readonly p50Ms: number;
+    readonly p99Ms: number;
+    readonly maxMs: number;
+    readonly workerRunning: boolean;
+    /** Of the one Node process that hosts API, worker, signer, EVM and the load generator. */
+    readonly eventLoopUtilization: number;
+    readonly processCpuPercentOfOneCore: number;
+    /** Only measurable without the worker running at the same time. */
+    readonly postgresQueriesPerIntent: number | null;
+  };
+  readonly confirmed: {
+    readonly confirmed: number;
+    readonly failed: number;
+    readonly timedOut: boolean;
+    /** From the first POST to the last confirmation. */
+    readonly secondsFromFirstPost: number;
+    readonly votesPerSec: number;
+    /** From the last 202 to the last confirmation: the backlog the worker still had. */
+    readonly drainSecondsAfterLastAccept: number;
+    readonly distinctTxHashesSampled: number;
+    readonly sampledViaHttp: number;
+    readonly hotNonceAdvance: number;
+    /** API plus worker queries (and the benchmark's own status polling) per vote. */
+    readonly postgresQueriesPerVoteEndToEnd: number | null;
+  };
+  /** Wall time the worker spent in each chain/signer call during the timed section. */
+  readonly workerProfile: Record<string, { calls: number; totalMs: number; meanMs: number }>;
+  readonly raw: { perSec: number; signOnlyPerSec: number; rounds: number };
+}
+
+async function runEngine(engine: EngineTarget): Promise<EngineResult> {
+  const setupBegan = performance.now();
+  const conn = await network.create();
+  const [deployer] = await conn.ethers.getSigners();
+  const stack = await deployDSChiefStack(conn.ethers, deployer!);
+  const factory = await stack.factory.getAddress();
+  const implementation = await stack.factory.implementation();
+  const rpc = await serveJsonRpc(conn.provider);
+
+  const signerToken = randomBytes(32).toString("hex");
+  const core = await buildCore(
+    loadSignerConfig({
+      SIGNER_API_TOKEN: signerToken,
+      SIGNER_PORT: "0",
+      SIGNER_DATA_DIR: tempDir("coldpath-bench-signer-"),
+      SIGNER_SEALED_PASSPHRASE: "service benchmark passphrase, throwaway",
+      SIGNER_EVM_FACTORIES: `${factory}:${implementation}`,
+    }),
+  );
+  const signer = await startSignerServer({ core, apiToken: signerToken, port: 0, log: () => {} });
+  const signerClient = new SignerClient({ url: signer.url, token: signerToken });
+  const hot = (await signerClient.key(HOT_KEY_ID)).address;
+  await (await deployer!.sendTransaction({ to: hot, value: parseEther("100") })).wait();
+
+  const times: MethodTimes = {};
+  const chain = new EthersEvmChain(rpc.url, CONTRACT_ERRORS);
+  const governance: GovernanceRuntime = {
+    chain: timed(chain, "chain", times),
+    signer: timed(signerClient, "signer", times),
+    settings: {
+      chainId: 31337n,
+      factory,
+      implementation,
+      chief: await stack.chief.getAddress(),
+      gov: await stack.gov.getAddress(),
+      hotKeyId: HOT_KEY_ID,
+      maxFeePerGas: MAX_FEE,
+      maxPriorityFeePerGas: MAX_TIP,
+      maxGasLimit: 1_000_000n,
+      maxCandidates: 5,
+      fromBlock: 0,
+    },
+  };
+  const { database, dispose } = await engine.open();
+  let app: NestFastifyApplication | undefined;
+  try {
+    app = await createApp({
+      config: loadConfig({ DATA_DIR: "memory://" }),
+      database,
+      logger: new JsonLogger("silent", () => {}),
+      metrics: new HttpMetrics(false),
+      governance,
+    });
+    await app.listen({ port: 0, host: "127.0.0.1" });
+    const base = `http://127.0.0.1:${(app.getHttpServer().address() as AddressInfo).port}`;
+    const keys = new ApiKeysRepository();
+    const admin = issueApiKey("bench admin", "admin", new Date());
+    const operator = issueApiKey("bench operator", "operator", new Date());
+    await keys.insert(database.db, admin.row);
+    await keys.insert(database.db, operator.row);
+    const worker = app.get(OutboxWorker);
+    worker.start(WORKER_INTERVAL_MS);
+
+    // Setup (not timed): customers, their proxies, GOV on each proxy, and a lock into the chief.
+    const customers: { id: string; proxy: string }[] = [];
+    for (let c = 0; c < CUSTOMERS; c++) {
+      const created = expectStatus(
+        await http(
+          base,
+          "POST",
+          "/v1/customers",
+          admin.token,
+          {
+            name: `bench customer ${c}`,
+            evmColdAddress: Wallet.createRandom().address,
+            tezosColdAddress: VALID_TZ1,
+          },
+          `customer-${c}`,
+        ),
+        201,
+        "create customer",
+      );
+      const id = String(created.id);
+      const originated = expectStatus(
+        await http(
+          base,
+          "POST",
+          `/v1/customers/${id}/governance/proxy`,
+          operator.token,
+          undefined,
+          `proxy-${c}`,
+        ),
+        202,
+        "originate",
+      );
+      const proxy = String(originated.proxyAddress);
+      await mintGov(stack, deployer!, proxy, parseEther("10"));
+      expectStatus(
+        await http(
+          base,
+          "POST",
+          `/v1/customers/${id}/governance/lock`,
+          operator.token,
+          { wad: parseEther("5").toString() },
+          `lock-${c}`,
+        ),
+        202,
+        "lock",
+      );
+      customers.push({ id, proxy });
+    }
+    for (const kind of ["governance.originate", "governance.lock"]) {
+      const settled = await waitSettled(database, kind, CUSTOMERS, 120_000);
+      if (settled.timedOut || (settled.counts.confirmed ?? 0) !== CUSTOMERS) {
+        throw new Error(`setup: ${kind} did not all confirm: ${JSON.stringify(settled.counts)}`);
+      }
+    }
+    const setupSeconds = (performance.now() - setupBegan) / 1000;
+    for (const key of Object.keys(times)) delete times[key];
+
+    // Timed: M vote intents, alternating candidate sets, bounded concurrency.
+    const nonceBefore = await chain.pendingNonce(hot);
+    if (!WORKER_DURING) await worker.stop();
+    const profiler = PROFILE_DIR ? await startProfile() : undefined;
+    const queriesBefore = pgQueries.count;
+    const eluBefore = performance.eventLoopUtilization();
+    const cpuBefore = process.cpuUsage();
+    const began = performance.now();
+    const load = await runHttpLoad({
+      base,
+      token: operator.token,
+      concurrency: CONCURRENCY,
+      requests: Array.from({ length: VOTES }, (_, i) => ({
+        method: "POST" as const,
+        path: `/v1/customers/${customers[i % CUSTOMERS]!.id}/governance/vote`,
+        body: { candidates: CANDIDATE_SETS[i % CANDIDATE_SETS.length] },
+        idempotencyKey: `vote-${i}`,
+      })),
+    });
+    const answers = load.answers;
+    const acceptedAt = performance.now();
+    const elu = performance.eventLoopUtilization(eluBefore).utilization;
+    const queriesDuringAccept = pgQueries.count - queriesBefore;
+    if (profiler) console.log(`# CPU profile of the accepted section: ${await profiler.stop(engine.name)}`);
+    const cpu = process.cpuUsage(cpuBefore);
+    if (!WORKER_DURING) worker.start(WORKER_INTERVAL_MS);
+    const latencies = answers.map((a) => a.ms);
+    const non202 = answers.filter((a) => a.status !== 202);
+    if (non202.length > 0) {
+      console.error(`# ${non202.length} votes not accepted; first: ${JSON.stringify(non202[0])}`);
+    }
+    const settled = await waitSettled(database, "governance.vote", VOTES - non202.length, CONFIRM_TIMEOUT_MS);
+    await worker.stop();
+    const nonceAfter = await chain.pendingNonce(hot);
+    const queriesTotal = pgQueries.count - queriesBefore;
+
+    // Check the outcome over the API too: a sample of operations read back by id.
+    const ids = answers
+      .filter((a) => a.status === 202)
+      .map((a) => String((a.body as { operationId: string }).operationId));
+    const sample = ids.filter((_, i) => i % Math.max(1, Math.floor(ids.length / 50)) === 0);
+    const views = await Promise.all(
+      sample.map(async (id) =>
+        expectStatus(await http(base, "GET", `/v1/operations/${id}`, operator.token), 200, "get"),
+      ),
+    );
+    const sampleConfirmed = views.filter((v) => v.status === "confirmed");
+    const profile = Object.fromEntries(
+      Object.entries(times)
+        .sort(([, a], [, b]) => b.totalMs - a.totalMs)
+        .map(([k, v]) => [
+          k,
+          { calls: v.calls, totalMs: round(v.totalMs), meanMs: round(v.totalMs / v.calls, 2) },
+        ]),
+    );
+    const raw = await rawSignInsert(database, customers[0]!.proxy);
+    const acceptedSeconds = load.seconds;
+    const confirmedSeconds = (settled.settledAt - began) / 1000;
+    return {
+      engine: engine.name,
+      setupSeconds: round(setupSeconds),
+      accepted: {
+        votes: VOTES - non202.length,
+        non202: non202.length,
+        seconds: round(acceptedSeconds, 2),
+        votesPerSec: round((VOTES - non202.length) / acceptedSeconds),
+        p50Ms: round(quantile(latencies, 0.5), 2),
+        p99Ms: round(quantile(latencies, 0.99), 2),
+        maxMs: round(Math.max(...latencies), 2),
+        workerRunning: WORKER_DURING,
+        eventLoopUtilization: round(elu, 3),
+        processCpuPercentOfOneCore: round(((cpu.user + cpu.system) / 1000 / (acceptedAt - began)) * 100),
+        postgresQueriesPerIntent:
+          engine.name === "postgres" && !WORKER_DURING ? round(queriesDuringAccept / VOTES, 1) : null,
+      },
+      confirmed: {
+        confirmed: settled.counts.confirmed ?? 0,
+        failed: settled.counts.failed ?? 0,
+        timedOut: settled.timedOut,
+        secondsFromFirstPost: round(confirmedSeconds, 2),
+        votesPerSec: round((settled.counts.confirmed ?? 0) / confirmedSeconds, 1),
+        drainSecondsAfterLastAccept: round((settled.settledAt - acceptedAt) / 1000, 2),
+        distinctTxHashesSampled: new Set(sampleConfirmed.map((v) => v.txHash)).size,
+        sampledViaHttp: sampleConfirmed.length,
+        hotNonceAdvance: Number(nonceAfter - nonceBefore),
+        postgresQueriesPerVoteEndToEnd: engine.name === "postgres" ? round(queriesTotal / VOTES, 1) : null,
+      },
+      workerProfile: profile,
+      raw: { perSec: round(raw.perSec), signOnlyPerSec: round(raw.signOnlyPerSec), rounds: raw.rounds },
+    };
+  } finally {
+    await app?.close();
+    await dispose();
+    chain.destroy();
+    await signer.close();
+    await core.close();
+    await rpc.close();
+    await conn.close();
+  }
+}
+
+async function main(): Promise<void> {
+  const wanted = (process.env.BENCH_ENGINES ?? "postgres,pglite").split(",").map((s) => s.trim());
+  const results: Record<string, EngineResult> = {};
+  for (const name of wanted) {
+    const engine = ENGINES.find((e) => e.name === name);
+    if (!engine) throw new Error(`BENCH_ENGINES: unknown engine ${JSON.stringify(name)}`);
+    if (engine.skip) {
+      console.log(`# skipping ${name}: ${engine.skip}`);
+      continue;
+    }
+    console.log(`# ${name}: ${CUSTOMERS} customers, ${VOTES} votes, ${CONCURRENCY} in flight`);
+    const r = await runEngine(engine);
+    console.log(JSON.stringify(r, null, 2));
+    results[name] = r;
+  }
+  const pg = results.postgres;
+  const lite = results.pglite;
+  const out = {
+    votesPerSecPostgres: pg?.accepted.votesPerSec ?? null,
+    p99MsPostgres: pg?.accepted.p99Ms ?? null,
+    confirmedVotesPerSecPostgres: pg?.confirmed.votesPerSec ?? null,
+    votesPerSecPglite: lite?.accepted.votesPerSec ?? null,
+    p99MsPglite: lite?.accepted.p99Ms ?? null,
+    confirmedVotesPerSecPglite: lite?.confirmed.votesPerSec ?? null,
+    rawSignInsertPerSec: pg?.raw.perSec ?? null,
+    rawSignInsertPerSecPglite: lite?.raw.perSec ?? null,
+    targets: {
+      acceptedAtLeast200PerSecPostgres: pg ? pg.accepted.votesPerSec >= 200 : null,
+      p99Under50MsPostgres: pg ? pg.accepted.p99Ms < 50 : null,
+      confirmedAtLeastHalfRawPostgres: pg ? pg.confirmed.votesPerSec >= pg.raw.perSec / 2 : null,
+      confirmedAtLeastHalfRawPglite: lite ? lite.confirmed.votesPerSec >= lite.raw.perSec / 2 : null,
+    },
+    meta: {
+      customers: CUSTOMERS,
+      proxies: CUSTOMERS,
+      voteIntents: VOTES,
+      concurrency: CONCURRENCY,
+      candidateSets: CANDIDATE_SETS.map((s) => s.length),
+      accepted:
+        "HTTP 202 with an operationId for POST /v1/customers/:id/governance/vote (operator key, unique Idempotency-Key), over real HTTP with keep-alive from a load generator on its own worker thread; votesPerSec = accepted votes / wall time from the first POST to the last answer; p50/p99/max are the client-side POST latencies",
+      confirmed:
+        "operation status `confirmed` in the operations table (the outbox worker signed through the hot signer over HTTP, broadcast and read a successful receipt); confirmedVotesPerSec = confirmed votes / wall time from the first POST to the last confirmation; a sample is read back via GET /v1/operations/:id",
+      worker: `the service's OutboxWorker started as openApp does (poll every ${WORKER_INTERVAL_MS} ms), ${WORKER_DURING ? "running during the submissions" : "held back until the last submission was accepted"}`,
+      process:
+        "API, outbox worker, hot signer HTTP server, Hardhat EVM and JSON-RPC bridge share the main thread of one Node process; the load generator runs on a worker thread of it; PostgreSQL runs in its own processes",
+      chain: "Hardhat in-process EVM (automine), served over HTTP JSON-RPC on 127.0.0.1; local DSChief stack",
+      signer: "the real hot signer (sealed software key) over HTTP on 127.0.0.1",
+      postgres:
+        "throwaway PostgreSQL 15 cluster from services/db/test/postgres.ts (fsync=off, synchronous_commit=off)",
+      pglite: "in-memory PGlite in the API process, migrated image",
+      rawBaseline: `sequential: ethers Wallet.signTransaction of an EIP-1559 vote(address[]) transaction, then one INSERT of it into a bench table of the same database; ${RAW_SECONDS} s or ${RAW_MAX} rounds`,
+      setupExcluded:
+        "customer creation, proxy origination, GOV mint and lock, and their confirmation are outside the timed section",
+      machine: {
+        cpus: cpus().length,
+        cpuModel: cpus()[0]?.model ?? "unknown",
+        memoryGiB: round(totalmem() / 2 ** 30, 1),
+        // Other work shares these cores; the figures move with it.
+        loadAverageAtStart: LOAD_AT_START,
+        loadAverageAtEnd: loadavg().map((v) => round(v, 2)),
+      },
+      node: process.version,
+      date: new Date().toISOString(),
+    },
+    engines: results,
+  };
+  console.log(`wrote ${writeResult("service", out)}`);
+}
+
+await main();
