@@ -8,10 +8,9 @@ import {
   ApiTags,
 } from "@nestjs/swagger";
 import type { FastifyReply } from "fastify";
-import type { JsonValue } from "../../../shared/src/canonical-json.js";
 import { CurrentPrincipal, Roles, type Principal } from "../auth/roles.js";
-import { IdempotencyService, requestHash } from "../http/idempotency.service.js";
-import { sendStored } from "../http/replies.js";
+import { IdempotencyService } from "../http/idempotency.service.js";
+import { runQueuedWrite } from "../http/queued-write.js";
 import { parseIdempotencyKey, parseInput, parseUuid } from "../http/validation.js";
 import {
   AmountRequest,
@@ -26,7 +25,7 @@ import {
   slateBodySchema,
   voteShapeError,
 } from "./governance.dto.js";
-import { GovernanceService, type HotAction, type QueuedOperation } from "./governance.service.js";
+import { GovernanceService, type HotAction } from "./governance.service.js";
 
 const IDEMPOTENCY_HEADER = {
   name: "Idempotency-Key",
@@ -66,8 +65,14 @@ export class GovernanceController {
     const key = parseIdempotencyKey(idempotencyKey);
     parseInput(emptyBodySchema, body ?? {}, "body");
     this.governance.configured();
-    return this.#run(reply, principal, key, `/v1/customers/${customerId}/governance/proxy`, body, (tx, ctx) =>
-      this.governance.originate(tx, ctx, customerId),
+    return runQueuedWrite(
+      this.idempotency,
+      reply,
+      principal,
+      key,
+      `/v1/customers/${customerId}/governance/proxy`,
+      body,
+      (tx, ctx) => this.governance.originate(tx, ctx, customerId),
     );
   }
 
@@ -180,7 +185,8 @@ export class GovernanceController {
     action: HotAction,
   ): Promise<unknown> {
     this.governance.configured();
-    return this.#run(
+    return runQueuedWrite(
+      this.idempotency,
       reply,
       principal,
       key,
@@ -188,24 +194,5 @@ export class GovernanceController {
       body,
       (tx, ctx) => this.governance.hotAction(tx, ctx, customerId, action),
     );
-  }
-
-  async #run(
-    reply: FastifyReply,
-    principal: Principal,
-    key: string,
-    route: string,
-    body: unknown,
-    work: (
-      tx: Parameters<Parameters<IdempotencyService["run"]>[3]>[0],
-      ctx: { principal: Principal; idempotencyKey: string; requestHash: string; now: Date },
-    ) => Promise<QueuedOperation>,
-  ): Promise<unknown> {
-    const hash = requestHash("POST", route, body);
-    const stored = await this.idempotency.run(principal, key, hash, async (tx, now) => {
-      const queued = await work(tx, { principal, idempotencyKey: key, requestHash: hash, now });
-      return { status: 202, body: { ...queued } as unknown as JsonValue };
-    });
-    return sendStored(reply, stored);
   }
 }

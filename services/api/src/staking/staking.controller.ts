@@ -8,12 +8,9 @@ import {
   ApiTags,
 } from "@nestjs/swagger";
 import type { FastifyReply } from "fastify";
-import type { JsonValue } from "../../../shared/src/canonical-json.js";
-import type { Tx } from "../../../db/src/database.js";
 import { CurrentPrincipal, Roles, type Principal } from "../auth/roles.js";
-import type { RequestContext } from "../governance/governance.service.js";
-import { IdempotencyService, requestHash } from "../http/idempotency.service.js";
-import { sendStored } from "../http/replies.js";
+import { IdempotencyService } from "../http/idempotency.service.js";
+import { runQueuedWrite } from "../http/queued-write.js";
 import { parseIdempotencyKey, parseInput, parseUuid } from "../http/validation.js";
 import {
   DelegateRequest,
@@ -23,7 +20,7 @@ import {
   emptyStakingBodySchema,
   parseBaker,
 } from "./staking.dto.js";
-import { StakingService, type QueuedStakingOperation } from "./staking.service.js";
+import { StakingService } from "./staking.service.js";
 
 const IDEMPOTENCY_HEADER = {
   name: "Idempotency-Key",
@@ -60,8 +57,14 @@ export class StakingController {
     const key = parseIdempotencyKey(idempotencyKey);
     parseInput(emptyStakingBodySchema, body ?? {}, "body");
     this.staking.configured();
-    return this.#run(reply, principal, key, `/v1/customers/${customerId}/staking/contract`, body, (tx, ctx) =>
-      this.staking.originate(tx, ctx, customerId),
+    return runQueuedWrite(
+      this.idempotency,
+      reply,
+      principal,
+      key,
+      `/v1/customers/${customerId}/staking/contract`,
+      body,
+      (tx, ctx) => this.staking.originate(tx, ctx, customerId),
     );
   }
 
@@ -83,8 +86,14 @@ export class StakingController {
     const input = parseInput(delegateBodySchema, body, "body");
     const baker = parseBaker(input.baker, "baker");
     this.staking.configured();
-    return this.#run(reply, principal, key, `/v1/customers/${customerId}/staking/delegate`, body, (tx, ctx) =>
-      this.staking.setDelegate(tx, ctx, customerId, baker),
+    return runQueuedWrite(
+      this.idempotency,
+      reply,
+      principal,
+      key,
+      `/v1/customers/${customerId}/staking/delegate`,
+      body,
+      (tx, ctx) => this.staking.setDelegate(tx, ctx, customerId, baker),
     );
   }
 
@@ -93,21 +102,5 @@ export class StakingController {
   @ApiOkResponse({ type: StakingStatusResponse })
   status(@Param("id") id: string): Promise<StakingStatusResponse> {
     return this.staking.status(parseUuid(id, "id"));
-  }
-
-  async #run(
-    reply: FastifyReply,
-    principal: Principal,
-    key: string,
-    route: string,
-    body: unknown,
-    work: (tx: Tx, ctx: RequestContext) => Promise<QueuedStakingOperation>,
-  ): Promise<unknown> {
-    const hash = requestHash("POST", route, body);
-    const stored = await this.idempotency.run(principal, key, hash, async (tx, now) => {
-      const queued = await work(tx, { principal, idempotencyKey: key, requestHash: hash, now });
-      return { status: 202, body: { ...queued } as unknown as JsonValue };
-    });
-    return sendStored(reply, stored);
   }
 }
