@@ -1,3 +1,4 @@
+import { drainClaims, PollingLoop } from "./polling-loop.js";
 import { randomUUID } from "node:crypto";
 import { Inject, Injectable, type OnModuleDestroy } from "@nestjs/common";
 import { Transaction, getAddress } from "ethers";
@@ -47,8 +48,7 @@ export type StepOutcome = "confirmed" | "failed" | "deferred";
 @Injectable()
 export class OutboxWorker implements OnModuleDestroy {
   readonly #owner = `worker-${randomUUID()}`;
-  #timer: NodeJS.Timeout | undefined;
-  #running: Promise<void> | undefined;
+  readonly #loop: PollingLoop;
 
   constructor(
     @Inject(DATABASE) private readonly database: Database,
@@ -59,7 +59,9 @@ export class OutboxWorker implements OnModuleDestroy {
     @Inject(CLOCK) private readonly clock: Clock,
     @Inject(LOGGER) private readonly logger: JsonLogger,
     @Inject(AuditService) private readonly audit: AuditService,
-  ) {}
+  ) {
+    this.#loop = new PollingLoop(logger, "outbox pass failed");
+  }
 
   /**
    * Processes claimable operations until none is left (or `max` were handled); answers how many
@@ -67,34 +69,20 @@ export class OutboxWorker implements OnModuleDestroy {
    */
   async drain(max = 1000): Promise<number> {
     if (!this.runtime) return 0;
-    let handled = 0;
-    while (handled < max) {
-      const id = await this.outbox.claim(this.database.db, this.#owner, this.clock(), LEASE_MS);
-      if (id === undefined) break;
-      handled++;
-      await this.process(id);
-    }
-    return handled;
+    return drainClaims(
+      () => this.outbox.claim(this.database.db, this.#owner, this.clock(), LEASE_MS),
+      (id) => this.process(id),
+      max,
+    );
   }
 
   /** Polls the outbox every `intervalMs` until {@link stop}. */
   start(intervalMs = 200): void {
-    if (this.#timer || !this.runtime) return;
-    const tick = (): void => {
-      this.#running = this.drain()
-        .then(() => undefined)
-        .catch((error: unknown) => this.logger.emit("error", "outbox pass failed", { error: String(error) }))
-        .finally(() => {
-          if (this.#timer) this.#timer = setTimeout(tick, intervalMs);
-        });
-    };
-    this.#timer = setTimeout(tick, 0);
+    if (this.runtime) this.#loop.start(intervalMs, () => this.drain());
   }
 
   async stop(): Promise<void> {
-    if (this.#timer) clearTimeout(this.#timer);
-    this.#timer = undefined;
-    await this.#running;
+    await this.#loop.stop();
   }
 
   async onModuleDestroy(): Promise<void> {

@@ -1,3 +1,4 @@
+import { drainClaims, PollingLoop } from "../outbox/polling-loop.js";
 import { randomUUID } from "node:crypto";
 import { Inject, Injectable, type OnModuleDestroy } from "@nestjs/common";
 import type { Database } from "../../../db/src/database.js";
@@ -44,8 +45,7 @@ export type TezosStepOutcome = "confirmed" | "failed" | "deferred";
 @Injectable()
 export class TezosOutboxWorker implements OnModuleDestroy {
   readonly #owner = `tezos-worker-${randomUUID()}`;
-  #timer: NodeJS.Timeout | undefined;
-  #running: Promise<void> | undefined;
+  readonly #loop: PollingLoop;
 
   constructor(
     @Inject(DATABASE) private readonly database: Database,
@@ -56,41 +56,27 @@ export class TezosOutboxWorker implements OnModuleDestroy {
     @Inject(CLOCK) private readonly clock: Clock,
     @Inject(LOGGER) private readonly logger: JsonLogger,
     @Inject(AuditService) private readonly audit: AuditService,
-  ) {}
+  ) {
+    this.#loop = new PollingLoop(logger, "tezos outbox pass failed");
+  }
 
   /** Processes claimable operations until none is left (or `max` were handled); answers how many. */
   async drain(max = 1000): Promise<number> {
     if (!this.runtime) return 0;
-    let handled = 0;
-    while (handled < max) {
-      const id = await this.outbox.claim(this.database.db, this.#owner, this.clock(), LEASE_MS);
-      if (id === undefined) break;
-      handled++;
-      await this.process(id);
-    }
-    return handled;
+    return drainClaims(
+      () => this.outbox.claim(this.database.db, this.#owner, this.clock(), LEASE_MS),
+      (id) => this.process(id),
+      max,
+    );
   }
 
   /** Polls the outbox every `intervalMs` until {@link stop}. */
   start(intervalMs = 500): void {
-    if (this.#timer || !this.runtime) return;
-    const tick = (): void => {
-      this.#running = this.drain()
-        .then(() => undefined)
-        .catch((error: unknown) =>
-          this.logger.emit("error", "tezos outbox pass failed", { error: String(error) }),
-        )
-        .finally(() => {
-          if (this.#timer) this.#timer = setTimeout(tick, intervalMs);
-        });
-    };
-    this.#timer = setTimeout(tick, 0);
+    if (this.runtime) this.#loop.start(intervalMs, () => this.drain());
   }
 
   async stop(): Promise<void> {
-    if (this.#timer) clearTimeout(this.#timer);
-    this.#timer = undefined;
-    await this.#running;
+    await this.#loop.stop();
   }
 
   async onModuleDestroy(): Promise<void> {
