@@ -14,6 +14,8 @@ export default tseslint.config(
       "coverage/**",
       "bench/results/**",
       ".tmp/**",
+      "test-artifacts/**",
+      ".coldpath/**",
       "**/*.d.ts",
     ],
   },
