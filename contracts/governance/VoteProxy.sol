@@ -18,7 +18,9 @@ contract VoteProxy is IVoteProxy {
     /// @dev Zero for Sky's Chief, which has no IOU token.
     address private immutable IOU;
 
-    /// @dev Set by cold's rotations; zero means "the hot key the clone was created with".
+    /// @dev Set by cold's rotations; zero means "the hot key the clone was created with". Storage slot
+    /// 0, which the clone's vote fast path reads directly (ProxyArgs): it must stay the first and only
+    /// storage variable.
     address private _rotatedHot;
 
     constructor(address chief_) {

@@ -1,7 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
 pragma solidity 0.8.28;
 
-import {IVoteProxy} from "../interfaces/IVoteProxy.sol";
 import {IVoteProxyFactory} from "../interfaces/IVoteProxyFactory.sol";
 import {ProxyArgs} from "./ProxyArgs.sol";
 import {VoteProxy} from "./VoteProxy.sol";
@@ -11,19 +10,24 @@ import {VoteProxy} from "./VoteProxy.sol";
 contract VoteProxyFactory is IVoteProxyFactory {
     address private immutable CHIEF;
     address private immutable IMPLEMENTATION;
-    /// @dev Whether the chief is a DSChief, whose IOU token each proxy must approve once.
-    bool private immutable HAS_IOU;
+    /// @dev DSChief's IOU token, which each clone's constructor approves for the chief; zero for Sky.
+    address private immutable IOU;
 
     constructor(address chief_) {
         CHIEF = chief_;
         VoteProxy implementation_ = new VoteProxy(chief_);
         IMPLEMENTATION = address(implementation_);
-        HAS_IOU = implementation_.iou() != address(0);
+        IOU = implementation_.iou();
     }
 
     /// @inheritdoc IVoteProxyFactory
     function chief() external view returns (address) {
         return CHIEF;
+    }
+
+    /// @inheritdoc IVoteProxyFactory
+    function iou() external view returns (address) {
+        return IOU;
     }
 
     /// @inheritdoc IVoteProxyFactory
@@ -38,28 +42,30 @@ contract VoteProxyFactory is IVoteProxyFactory {
         // exactly when its address is the CREATE2 address of the arguments written in its code.
         if (proxy.code.length != ProxyArgs.RUNTIME_LENGTH) return false;
         (address cold, address hot, bytes32 customerId) = ProxyArgs.readFrom(proxy);
-        return proxy == _addressOf(customerId, ProxyArgs.creationCode(IMPLEMENTATION, cold, hot, customerId));
+        return proxy == _addressOf(customerId, _creationCode(cold, hot, customerId));
     }
 
     /// @inheritdoc IVoteProxyFactory
     function predictProxy(bytes32 customerId, address cold, address hot) external view returns (address) {
         // Refusing what createProxy refuses: nobody should fund an address that can never hold a proxy.
         _checkKeys(cold, hot);
-        return _addressOf(customerId, ProxyArgs.creationCode(IMPLEMENTATION, cold, hot, customerId));
+        return _addressOf(customerId, _creationCode(cold, hot, customerId));
     }
 
     /// @inheritdoc IVoteProxyFactory
     function createProxy(bytes32 customerId, address cold, address hot) external returns (address proxy) {
         _checkKeys(cold, hot);
-        bytes memory code = ProxyArgs.creationCode(IMPLEMENTATION, cold, hot, customerId);
-        // Checked before CREATE2: a collision would burn all forwarded gas instead of reverting clearly.
-        address predicted = _addressOf(customerId, code);
-        if (predicted.code.length != 0) revert VoteProxyFactoryProxyExists(predicted);
+        bytes memory code = _creationCode(cold, hot, customerId);
         assembly ("memory-safe") {
             proxy := create2(0, add(code, 0x20), mload(code), customerId)
         }
-        if (proxy == address(0)) revert VoteProxyFactoryCreateFailed();
-        if (HAS_IOU) IVoteProxy(proxy).approveChiefIou();
+        if (proxy == address(0)) {
+            // Only now is the address worth computing: checking it up front would cost every
+            // origination a cold account read, to improve only the error of a failing one.
+            address predicted = _addressOf(customerId, code);
+            if (predicted.code.length != 0) revert VoteProxyFactoryProxyExists(predicted);
+            revert VoteProxyFactoryCreateFailed();
+        }
         emit ProxyCreated(customerId, proxy, cold, hot);
     }
 
@@ -67,6 +73,14 @@ contract VoteProxyFactory is IVoteProxyFactory {
         if (cold == address(0)) revert VoteProxyFactoryInvalidCold(cold);
         // A hot key equal to cold would put the cold key online.
         if (hot == address(0) || hot == cold) revert VoteProxyFactoryInvalidHot(hot);
+    }
+
+    function _creationCode(
+        address cold,
+        address hot,
+        bytes32 customerId
+    ) private view returns (bytes memory) {
+        return ProxyArgs.creationCode(IMPLEMENTATION, cold, hot, customerId);
     }
 
     /// @dev The CREATE2 address of `creationCode` deployed by this factory with salt `customerId`.

@@ -81,6 +81,8 @@ interface IVoteProxy {
     function freeAll() external returns (uint256 wad);
 
     /// @notice Vote for a set of candidates (strictly ascending addresses, as the chief requires).
+    /// @dev Sent by the current hot key, both votes run in the clone's own code (ProxyArgs' fast path):
+    /// same chief call, same `Voted` event, same return data as through the implementation.
     /// @return slate The slate id the chief recorded.
     function vote(address[] calldata yays) external returns (bytes32 slate);
 
@@ -88,8 +90,9 @@ interface IVoteProxy {
     function vote(bytes32 slate) external;
 
     /// @notice Grant DSChief an unlimited allowance over the proxy's IOU tokens, which it burns on
-    /// `free`. Permissionless and idempotent: IOU is worthless outside the chief. The factory calls it
-    /// at origination; it does nothing for Sky's Chief, which has no IOU.
+    /// `free`. Permissionless and idempotent: IOU is worthless outside the chief. The clone's
+    /// constructor grants the same allowance at origination, so this is only ever a re-grant; it does
+    /// nothing for Sky's Chief, which has no IOU.
     function approveChiefIou() external;
 
     /// @notice Replace the hot key. Cold only. Rotating to `cold` itself disables a separate hot key.

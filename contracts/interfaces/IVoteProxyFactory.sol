@@ -2,10 +2,11 @@
 pragma solidity 0.8.28;
 
 /// @title Originates per-customer vote proxies as minimal clones at predictable addresses.
-/// @notice Each proxy is an EIP-1167 clone of one implementation with the customer's `cold` address,
-/// initial `hot` key and `customerId` appended to its code. Because they are part of the clone's
-/// creation code, they are part of its CREATE2 address: the address the service hands out before
-/// funding commits to the cold destination, and nobody can originate a different proxy there.
+/// @notice Each proxy is a minimal clone of one implementation (EIP-1167's forwarder plus a vote fast
+/// path, see `ProxyArgs`) with the customer's `cold` address, initial `hot` key and `customerId` in
+/// its code. Because they are part of the clone's creation code, they are part of its CREATE2
+/// address: the address the service hands out before funding commits to the cold destination, and
+/// nobody can originate a different proxy there.
 /// Origination is permissionless, takes one transaction and needs no cold-key signature.
 interface IVoteProxyFactory {
     /// @notice The cold address is zero.
@@ -22,6 +23,10 @@ interface IVoteProxyFactory {
 
     /// @notice The chief every proxy of this factory votes in.
     function chief() external view returns (address);
+
+    /// @notice The chief's IOU token (DSChief), or zero (Sky's Chief). A proxy's constructor reads it, and
+    /// `chief()`, from the factory creating it, to approve the chief for its IOU and to vote directly.
+    function iou() external view returns (address);
 
     /// @notice The implementation every proxy delegates to.
     function implementation() external view returns (address);

@@ -3,6 +3,7 @@
 import { expect } from "chai";
 import fc from "fast-check";
 import { network } from "hardhat";
+import { proxyCreationCode, proxyRuntimeCode } from "../../services/api/src/governance/create2.js";
 import { FAMILIES, actorsOf, deployWorld, type Family, type World } from "../helpers/governance.js";
 
 const { ethers, networkHelpers } = await network.create();
@@ -11,11 +12,6 @@ const fixtures: Record<Family, () => Promise<World>> = {
   DSChief: async () => deployWorld(ethers, "DSChief"),
   SkyChief: async () => deployWorld(ethers, "SkyChief"),
 };
-
-/** The 45-byte EIP-1167 runtime forwarding every call to `implementation`. */
-function forwarder(implementation: string): string {
-  return ethers.concat(["0x363d3d373d3d3d363d73", implementation, "0x5af43d82803e903d91602b57fd5bf3"]);
-}
 
 const VOTE_PROXY_ERRORS = (await ethers.getContractFactory("VoteProxy")).interface;
 /** Anything with the implementation's ABI, so its custom errors can be matched on a factory deploy. */
@@ -61,29 +57,33 @@ for (const family of FAMILIES) {
       );
     });
 
-    it("gives the clone exactly the forwarder (45 bytes) then cold, hot and customerId (117 bytes)", async function () {
-      const { factory, proxy, actors, customerId: id } = await load();
+    it("gives the clone exactly the runtime of ProxyArgs, with its chief, cold, hot and customerId (217 bytes)", async function () {
+      const { factory, proxy, actors, customerId: id, chief } = await load();
       const code = await ethers.provider.getCode(proxy);
-      const expected = ethers.concat([
-        forwarder(await factory.implementation()),
+      const expected = proxyRuntimeCode(
+        await factory.implementation(),
+        await chief.getAddress(),
         actors.cold.address,
         actors.hot.address,
         id,
-      ]);
+      );
       expect(code).to.equal(expected.toLowerCase());
-      expect(ethers.dataLength(code)).to.equal(117);
+      expect(ethers.dataLength(code)).to.equal(217);
+      expect(ethers.dataSlice(code, 0x4b, 0x5f)).to.equal(actors.hot.address.toLowerCase());
+      expect(ethers.dataSlice(code, 0x70, 0x84)).to.equal((await chief.getAddress()).toLowerCase());
+      expect(ethers.dataSlice(code, 0xa5, 0xb9)).to.equal(actors.cold.address.toLowerCase());
       expect(await proxy.customerId()).to.equal(id);
     });
 
     it("derives the address from the CREATE2 rule over customerId and the code with cold and hot", async function () {
       const { factory, actors, customerId: id } = await load();
-      const initCode = ethers.concat([
-        "0x3d607580600a3d3981f3",
-        forwarder(await factory.implementation()),
+      const initCode = proxyCreationCode(
+        await factory.implementation(),
         actors.cold.address,
         actors.hot.address,
         id,
-      ]);
+      );
+      expect(ethers.dataLength(initCode)).to.equal(118 + 217);
       const expected = ethers.getCreate2Address(await factory.getAddress(), id, ethers.keccak256(initCode));
       expect(await factory.predictProxy(id, actors.cold, actors.hot)).to.equal(expected);
       expect(await factory.isProxy(expected)).to.equal(true);
@@ -107,7 +107,7 @@ for (const family of FAMILIES) {
       const twin = await ethers.deployContract("VoteProxyFactory", [chief]);
       await twin.createProxy(id, actors.cold, actors.hot);
       const twinsClone = await twin.predictProxy(id, actors.cold, actors.hot);
-      expect(ethers.dataLength(await ethers.provider.getCode(twinsClone))).to.equal(117);
+      expect(ethers.dataLength(await ethers.provider.getCode(twinsClone))).to.equal(217);
       expect(await factory.isProxy(twinsClone)).to.equal(false);
       expect(await twin.isProxy(twinsClone)).to.equal(true);
       expect(await twin.isProxy(world.proxy)).to.equal(false);
@@ -154,13 +154,24 @@ for (const family of FAMILIES) {
         ? "grants the chief its IOU allowance in the origination transaction"
         : "grants no IOU allowance on Sky's chief, which has no IOU",
       async function () {
-        const { factory, actors } = await load();
+        const world = await load();
+        const { factory, actors, chief } = world;
         const id = ethers.id("iou allowance at origination");
         const predicted = await factory.predictProxy(id, actors.cold, actors.hot);
         const proxy = await ethers.getContractAt("VoteProxy", predicted);
         const tx = factory.connect(actors.stranger).createProxy(id, actors.cold, actors.hot);
-        if (family === "DSChief") await expect(tx).to.emit(proxy, "ChiefIouApproved");
-        else await expect(tx).to.not.emit(proxy, "ChiefIouApproved");
+        // The clone's constructor grants it directly (no call through the implementation, hence no
+        // ChiefIouApproved): the IOU token's own Approval event and allowance are the record.
+        await expect(tx).to.not.emit(proxy, "ChiefIouApproved");
+        expect(await factory.iou()).to.equal(await proxy.iou());
+        if (world.family === "DSChief") {
+          await expect(tx)
+            .to.emit(world.iou!, "Approval")
+            .withArgs(predicted, await chief.getAddress(), ethers.MaxUint256);
+          expect(await world.iou!.allowance(predicted, chief)).to.equal(ethers.MaxUint256);
+        } else {
+          expect(await factory.iou()).to.equal(ethers.ZeroAddress);
+        }
       },
     );
 

@@ -1,8 +1,15 @@
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
+import { ZeroAddress, dataLength, dataSlice } from "ethers";
 import { ValidationError } from "../../shared/src/errors.js";
 import { ConfigError } from "../../shared/src/errors.js";
-import { customerSalt, predictProxyAddress } from "../src/governance/create2.js";
+import {
+  PROXY_RUNTIME_LENGTH,
+  customerSalt,
+  predictProxyAddress,
+  proxyCreationCode,
+  proxyRuntimeCode,
+} from "../src/governance/create2.js";
 import { parseVote, parseWad } from "../src/governance/governance.dto.js";
 import { loadGovernanceSettings } from "../src/governance/settings.js";
 import { chooseFees, chooseGasLimit } from "../src/outbox/fees.js";
@@ -66,6 +73,24 @@ describe("CREATE2 prediction", () => {
     assert.notEqual(predictProxyAddress(f, i, s, h, c), base);
     assert.notEqual(predictProxyAddress(f, i, "0x" + "ac".repeat(32), c, h), base);
     assert.notEqual(predictProxyAddress(f, h, s, c, h), base);
+  });
+  it("lays out the clone as ProxyArgs.sol does: 118-byte constructor, 217-byte runtime", () => {
+    const i = "0x856e4424f806D16E8CBC702B3c0F2ede5468eae5";
+    const chief = "0x9fE46736679d2D9a65F0992F2272dE9f3c7fa6e0";
+    const c = "0x00000000000000000000000000000000000c01d5";
+    const h = "0x5aAeb6053F3E94C9b9A09f33669435E7Ef1BeAed";
+    const s = "0x" + "ab".repeat(32);
+    const runtime = proxyRuntimeCode(i, chief, c, h, s);
+    assert.equal(dataLength(runtime), PROXY_RUNTIME_LENGTH);
+    assert.equal(dataSlice(runtime, 0x21, 0x35), i.toLowerCase());
+    assert.equal(dataSlice(runtime, 0x4b, 0x5f), h.toLowerCase());
+    assert.equal(dataSlice(runtime, 0x70, 0x84), chief.toLowerCase());
+    assert.equal(dataSlice(runtime, 0xa5, 0xb9), c.toLowerCase());
+    assert.equal(dataSlice(runtime, 0xb9), s);
+    const creation = proxyCreationCode(i, c, h, s);
+    assert.equal(dataLength(creation), 118 + PROXY_RUNTIME_LENGTH);
+    // The creation code carries a zero chief, which the constructor reads from the factory.
+    assert.equal(dataSlice(creation, 118), proxyRuntimeCode(i, ZeroAddress, c, h, s));
   });
 });
 
