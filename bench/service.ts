@@ -2,36 +2,36 @@
  * Service benchmark: vote intents submitted over HTTP to the custody API until confirmed on the
  * embedded chain (Hardhat's in-process EVM, automining, served over HTTP JSON-RPC), once with the
  * API on a throwaway PostgreSQL cluster and once on PGlite, against the real hot signer (sealed
- * key, own HTTP server) and the real outbox worker. The baseline, measured in the same run, is an
- * ethers Wallet signature of a comparable EIP-1559 transaction plus one database insert.
+ * key, own HTTP server) and the real outbox worker. On PostgreSQL the worker runs as production
+ * runs it (decision 0973): its own process (`services/api/src/main.ts`, SERVICE_ROLES=workers) on
+ * the same database, the API in this one without a worker; PGlite is single-process, so there the
+ * worker shares the API's event loop. The baseline, measured in the same run, is an ethers Wallet
+ * signature of a comparable EIP-1559 transaction plus one database insert.
  *
  * Run: `npx tsx --tsconfig services/tsconfig.json bench/service.ts` (writes bench/results/service.json).
  * Knobs (environment): BENCH_CUSTOMERS (12), BENCH_VOTES (600), BENCH_CONCURRENCY (16),
  * BENCH_CONFIRM_TIMEOUT_S (120), BENCH_ENGINES ("postgres,pglite"), BENCH_WORKER_DURING (1; 0 starts
  * the worker only after the last intent is accepted, to separate the HTTP path from the worker),
- * BENCH_CPU_PROFILE_DIR (unset; a folder for a .cpuprofile of the accepted section).
+ * BENCH_CPU_PROFILE_DIR (unset; a folder for a .cpuprofile of the accepted section),
+ * BENCH_WORKER_PROCESS (1; 0 runs the PostgreSQL worker in the API's process too, for comparison).
  */
+import { spawn } from "node:child_process";
 import { randomBytes, randomUUID } from "node:crypto";
 import { mkdirSync, writeFileSync } from "node:fs";
 import { Session } from "node:inspector/promises";
 import type { AddressInfo } from "node:net";
 import { join } from "node:path";
+import { fileURLToPath } from "node:url";
 import { cpus, loadavg, totalmem } from "node:os";
 import { Interface, Transaction, Wallet, getAddress, parseEther } from "ethers";
 import { sql } from "drizzle-orm";
 import pg from "pg";
-import { network } from "hardhat";
-// Brings the `ethers` field of network connections into scope.
-import type {} from "@nomicfoundation/hardhat-toolbox-mocha-ethers";
 import type { NestFastifyApplication } from "@nestjs/platform-fastify";
-import { rowsOf, type Database } from "../services/db/src/database.js";
+import { openDatabase, rowsOf, type Database } from "../services/db/src/database.js";
 import { ApiKeysRepository } from "../services/db/src/repositories.js";
+import { startPostgres } from "../services/db/test/postgres.js";
 import { ENGINES, type EngineTarget } from "../services/db/test/targets.js";
-import { deployDSChiefStack, mintGov } from "../deploy/lib/stack.js";
-import { buildCore } from "../services/signer/src/app.js";
-import { startSignerServer } from "../services/signer/src/http/server.js";
 import { SignerClient } from "../services/signer/src/client.js";
-import { loadConfig as loadSignerConfig } from "../services/signer/src/config.js";
 import { tempDir } from "../services/signer/test/helpers/fixture.js";
 import { createApp } from "../services/api/src/app.js";
 import { issueApiKey } from "../services/api/src/auth/api-key-tokens.js";
@@ -43,8 +43,10 @@ import { HttpMetrics } from "../services/api/src/http/metrics.js";
 import { JsonLogger } from "../services/api/src/logger.js";
 import { OutboxWorker } from "../services/api/src/outbox/outbox.worker.js";
 import { VALID_TZ1 } from "../services/api/test/helpers.js";
-import { serveJsonRpc } from "./lib/evm-json-rpc.js";
+import { startEvmNode } from "./lib/evm-node.js";
+import { startSignerProcess } from "./lib/signer-process.js";
 import { runHttpLoad } from "./lib/http-load.js";
+import { mainThreadCpuMs } from "./lib/thread-cpu.js";
 import { writeResult } from "./lib/results.js";
 import { quantile, round, timed, type MethodTimes } from "./lib/timed.js";
 
@@ -60,9 +62,15 @@ function intEnv(name: string, fallback: number, min: number, max: number): numbe
 
 const CUSTOMERS = intEnv("BENCH_CUSTOMERS", 12, 1, 200);
 const VOTES = intEnv("BENCH_VOTES", 600, 1, 100_000);
-const CONCURRENCY = intEnv("BENCH_CONCURRENCY", 16, 1, 512);
+/**
+ * Requests in flight. By Little's law, p99 < 50 ms at 200/s leaves room for about 8-10 at once
+ * (mean latency ≈ in flight / throughput), so 8 is the load the targets describe.
+ */
+const CONCURRENCY = intEnv("BENCH_CONCURRENCY", 8, 1, 512);
 /** 0 holds the worker back until every intent is accepted (diagnostic: isolates the HTTP path). */
 const WORKER_DURING = intEnv("BENCH_WORKER_DURING", 1, 0, 1) === 1;
+/** 0 keeps the PostgreSQL worker on the API's event loop (diagnostic: the topology before 0973). */
+const WORKER_PROCESS = intEnv("BENCH_WORKER_PROCESS", 1, 0, 1) === 1;
 /** A folder to write a V8 CPU profile of the main thread during the accepted section to (diagnostic). */
 const PROFILE_DIR = process.env.BENCH_CPU_PROFILE_DIR ?? "";
 const CONFIRM_TIMEOUT_MS = intEnv("BENCH_CONFIRM_TIMEOUT_S", 120, 1, 3600) * 1000;
@@ -148,6 +156,20 @@ async function waitSettled(
   }
 }
 
+/** Waits until every setup operation of `kind` is confirmed; throws with the failure reasons. */
+async function settleSetup(database: Database, kind: string): Promise<void> {
+  const settled = await waitSettled(database, kind, CUSTOMERS, 120_000);
+  if (!settled.timedOut && (settled.counts.confirmed ?? 0) === CUSTOMERS) return;
+  const reasons = rowsOf<{ failure_reason: string | null }>(
+    await database.db.execute(
+      sql`select distinct failure_reason from operations where kind = ${kind} and status = 'failed' limit 3`,
+    ),
+  ).map((r) => r.failure_reason);
+  throw new Error(
+    `setup: ${kind} did not all confirm: ${JSON.stringify(settled.counts)}, failures: ${JSON.stringify(reasons)}`,
+  );
+}
+
 /** Starts the V8 sampling profiler on this thread; `stop` writes `<dir>/service-<label>.cpuprofile`. */
 async function startProfile(): Promise<{ stop(label: string): Promise<string> }> {
   const session = new Session();
@@ -176,6 +198,86 @@ pg.Client.prototype.query = function countedQuery(this: pg.Client, ...args: unkn
   pgQueries.count++;
   return (pgQuery as (...a: unknown[]) => unknown).apply(this, args);
 } as typeof pgQuery;
+
+/** Where the outbox worker runs relative to the API, per engine. */
+type Topology = "worker-process" | "single-process";
+
+/** The outbox worker, whichever process it runs in; `start` resolves once it is polling. */
+interface WorkerHandle {
+  start(): Promise<void>;
+  stop(): Promise<void>;
+}
+
+const API_MAIN = fileURLToPath(new URL("../services/api/src/main.ts", import.meta.url));
+const SERVICES_TSCONFIG = fileURLToPath(new URL("../services/tsconfig.json", import.meta.url));
+
+/**
+ * The outbox workers as their own process, started as an operator would: the API's entry point
+ * with SERVICE_ROLES=workers and `env` (database, chain, signer). Resolves once it logs that it
+ * runs without HTTP; its per-operation log lines are read and dropped.
+ *
+ * @throws when the process exits before it is running (its output is in the message).
+ */
+function startWorkerProcess(env: Record<string, string>): Promise<{ stop(): Promise<void> }> {
+  const child = spawn(process.execPath, ["--import", "tsx", API_MAIN], {
+    env: {
+      PATH: process.env.PATH ?? "",
+      HOME: process.env.HOME ?? "/tmp",
+      TSX_TSCONFIG_PATH: SERVICES_TSCONFIG,
+      LOG_LEVEL: "info",
+      ...env,
+      SERVICE_ROLES: "workers",
+    },
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+  let output = "";
+  const keep = (c: Buffer): void => {
+    output = (output + c.toString()).slice(-4000);
+  };
+  child.stderr.on("data", keep);
+  return new Promise((resolve, reject) => {
+    let ready = false;
+    const onExit = (code: number | null): void =>
+      reject(new Error(`worker process exited ${code}: ${output}`));
+    child.once("exit", onExit);
+    child.stdout.on("data", (c: Buffer) => {
+      keep(c);
+      if (ready || !output.includes('"running without HTTP"')) return;
+      ready = true;
+      child.off("exit", onExit);
+      resolve({
+        stop: () =>
+          new Promise<void>((done) => {
+            if (child.exitCode !== null || child.signalCode !== null) return done();
+            child.once("exit", () => done());
+            child.kill("SIGTERM");
+          }),
+      });
+    });
+  });
+}
+
+/** Opens a fresh migrated database for `engine`; for PostgreSQL also its URL, for the worker process. */
+async function openEngine(
+  engine: EngineTarget,
+): Promise<{ database: Database; dispose(): Promise<void>; url: string | null }> {
+  if (engine.name !== "postgres") return { ...(await engine.open()), url: null };
+  const server = await startPostgres();
+  try {
+    const database = await openDatabase({ kind: "postgres", url: server.url });
+    return {
+      database,
+      url: server.url,
+      async dispose() {
+        await database.close();
+        await server.stop();
+      },
+    };
+  } catch (error) {
+    await server.stop();
+    throw error;
+  }
+}
 
 const proxyInterface = new Interface(["function vote(address[] yays) returns (bytes32)"]);
 
@@ -222,6 +324,11 @@ async function rawSignInsert(
 
 interface EngineResult {
   readonly engine: string;
+  /**
+   * `worker-process`: the outbox worker in its own process (SERVICE_ROLES=workers) on the same
+   * database, the API alone on this process's main thread. `single-process`: both on it.
+   */
+  readonly topology: Topology;
   readonly setupSeconds: number;
   readonly accepted: {
     readonly votes: number;
@@ -232,9 +339,19 @@ interface EngineResult {
     readonly p99Ms: number;
     readonly maxMs: number;
     readonly workerRunning: boolean;
-    /** Of the one Node process that hosts API, worker, signer, EVM and the load generator. */
+    /**
+     * Of the API process (the load generator is on its own thread); includes the outbox worker
+     * only in the single-process topology.
+     */
     readonly eventLoopUtilization: number;
+    /** Of the whole benchmark process: the API's main thread plus the load generator's thread. */
     readonly processCpuPercentOfOneCore: number;
+    /**
+     * CPU time of the API's main thread per intent (Linux /proc, 10 ms ticks): the API's cost,
+     * much less sensitive to other work on the machine than the rates are. Includes the worker's
+     * share when it runs during the section in the single-process topology.
+     */
+    readonly apiMainThreadCpuMsPerIntent: number | null;
     /** Only measurable without the worker running at the same time. */
     readonly postgresQueriesPerIntent: number | null;
   };
@@ -250,40 +367,45 @@ interface EngineResult {
     readonly distinctTxHashesSampled: number;
     readonly sampledViaHttp: number;
     readonly hotNonceAdvance: number;
-    /** API plus worker queries (and the benchmark's own status polling) per vote. */
+    /**
+     * API plus worker queries (and the benchmark's own status polling) per vote; null when the
+     * worker runs in its own process, where this process cannot count its queries.
+     */
     readonly postgresQueriesPerVoteEndToEnd: number | null;
   };
-  /** Wall time the worker spent in each chain/signer call during the timed section. */
+  /**
+   * Wall time the worker spent in each chain/signer call during the timed section; only measurable
+   * (non-empty) in the single-process topology.
+   */
   readonly workerProfile: Record<string, { calls: number; totalMs: number; meanMs: number }>;
   readonly raw: { perSec: number; signOnlyPerSec: number; rounds: number };
 }
 
 async function runEngine(engine: EngineTarget): Promise<EngineResult> {
   const setupBegan = performance.now();
-  const conn = await network.create();
-  const [deployer] = await conn.ethers.getSigners();
-  const stack = await deployDSChiefStack(conn.ethers, deployer!);
-  const factory = await stack.factory.getAddress();
-  const implementation = await stack.factory.implementation();
-  const rpc = await serveJsonRpc(conn.provider);
-
+  // The chain and the signer run in their own processes, as in production; the API runs in this
+  // one, with its outbox worker only on PGlite (see the topology below).
+  const evm = await startEvmNode();
+  const { factory, implementation } = evm;
   const signerToken = randomBytes(32).toString("hex");
-  const core = await buildCore(
-    loadSignerConfig({
-      SIGNER_API_TOKEN: signerToken,
-      SIGNER_PORT: "0",
-      SIGNER_DATA_DIR: tempDir("coldpath-bench-signer-"),
-      SIGNER_SEALED_PASSPHRASE: "service benchmark passphrase, throwaway",
-      SIGNER_EVM_FACTORIES: `${factory}:${implementation}`,
-    }),
-  );
-  const signer = await startSignerServer({ core, apiToken: signerToken, port: 0, log: () => {} });
+  const signer = await startSignerProcess({
+    SIGNER_API_TOKEN: signerToken,
+    SIGNER_PORT: "0",
+    SIGNER_DATA_DIR: tempDir("coldpath-bench-signer-"),
+    SIGNER_SEALED_PASSPHRASE: "service benchmark passphrase, throwaway",
+    SIGNER_EVM_FACTORIES: `${factory}:${implementation}`,
+    // The quorum-activated policy gate is not wired into this rig yet (see decision 0930).
+    SIGNER_POLICY_ENFORCEMENT: "off",
+  }).catch(async (error: unknown) => {
+    await evm.close();
+    throw error;
+  });
   const signerClient = new SignerClient({ url: signer.url, token: signerToken });
   const hot = (await signerClient.key(HOT_KEY_ID)).address;
-  await (await deployer!.sendTransaction({ to: hot, value: parseEther("100") })).wait();
+  await evm.fund(hot, parseEther("100"));
 
   const times: MethodTimes = {};
-  const chain = new EthersEvmChain(rpc.url, CONTRACT_ERRORS);
+  const chain = new EthersEvmChain(evm.url, CONTRACT_ERRORS);
   const governance: GovernanceRuntime = {
     chain: timed(chain, "chain", times),
     signer: timed(signerClient, "signer", times),
@@ -291,8 +413,8 @@ async function runEngine(engine: EngineTarget): Promise<EngineResult> {
       chainId: 31337n,
       factory,
       implementation,
-      chief: await stack.chief.getAddress(),
-      gov: await stack.gov.getAddress(),
+      chief: evm.chief,
+      gov: evm.gov,
       hotKeyId: HOT_KEY_ID,
       maxFeePerGas: MAX_FEE,
       maxPriorityFeePerGas: MAX_TIP,
@@ -301,8 +423,10 @@ async function runEngine(engine: EngineTarget): Promise<EngineResult> {
       fromBlock: 0,
     },
   };
-  const { database, dispose } = await engine.open();
+  const { database, dispose, url: databaseUrl } = await openEngine(engine);
+  const topology: Topology = databaseUrl !== null && WORKER_PROCESS ? "worker-process" : "single-process";
   let app: NestFastifyApplication | undefined;
+  let worker: WorkerHandle | undefined;
   try {
     app = await createApp({
       config: loadConfig({ DATA_DIR: "memory://" }),
@@ -310,6 +434,8 @@ async function runEngine(engine: EngineTarget): Promise<EngineResult> {
       logger: new JsonLogger("silent", () => {}),
       metrics: new HttpMetrics(false),
       governance,
+      // Like the signer above: the rig measures the outbox, not the policy engine (issue 7).
+      policy: { genesis: null, enforcement: "off", requesterApprovers: new Map(), pushToSigner: false },
     });
     await app.listen({ port: 0, host: "127.0.0.1" });
     const base = `http://127.0.0.1:${(app.getHttpServer().address() as AddressInfo).port}`;
@@ -318,10 +444,49 @@ async function runEngine(engine: EngineTarget): Promise<EngineResult> {
     const operator = issueApiKey("bench operator", "operator", new Date());
     await keys.insert(database.db, admin.row);
     await keys.insert(database.db, operator.row);
-    const worker = app.get(OutboxWorker);
-    worker.start(WORKER_INTERVAL_MS);
+    if (topology === "single-process" || databaseUrl === null) {
+      const inProcess = app.get(OutboxWorker);
+      worker = {
+        start: () => Promise.resolve(inProcess.start(WORKER_INTERVAL_MS)),
+        stop: () => inProcess.stop(),
+      };
+    } else {
+      // The same settings the rig gives the in-process runtime, as an operator's environment.
+      const env: Record<string, string> = {
+        DATABASE_URL: databaseUrl,
+        SIGNER_URL: signer.url,
+        SIGNER_TOKEN: signerToken,
+        EVM_RPC_URL: evm.url,
+        EVM_FACTORY: factory,
+        EVM_IMPLEMENTATION: implementation,
+        EVM_CHIEF: evm.chief,
+        EVM_GOV: evm.gov,
+        EVM_CHAIN_ID: "31337",
+        EVM_HOT_KEY_ID: HOT_KEY_ID,
+        EVM_MAX_FEE_PER_GAS: MAX_FEE.toString(),
+        EVM_MAX_PRIORITY_FEE_PER_GAS: MAX_TIP.toString(),
+        EVM_MAX_GAS_LIMIT: "1000000",
+        EVM_MAX_CANDIDATES: "5",
+        EVM_FROM_BLOCK: "0",
+        POLICY_ENFORCEMENT: "off",
+        POLICY_PUSH_TO_SIGNER: "off",
+      };
+      let running: { stop(): Promise<void> } | undefined;
+      worker = {
+        async start() {
+          running ??= await startWorkerProcess(env);
+        },
+        async stop() {
+          await running?.stop();
+          running = undefined;
+        },
+      };
+    }
+    await worker.start();
 
-    // Setup (not timed): customers, their proxies, GOV on each proxy, and a lock into the chief.
+    // Setup (not timed): customers and their proxies, confirmed; then GOV on each proxy and a
+    // lock into the chief, confirmed. Locks are queued only once the proxies exist, so no gas
+    // estimate ever runs against a proxy address that has no code yet.
     const customers: { id: string; proxy: string }[] = [];
     for (let c = 0; c < CUSTOMERS; c++) {
       const created = expectStatus(
@@ -353,8 +518,11 @@ async function runEngine(engine: EngineTarget): Promise<EngineResult> {
         202,
         "originate",
       );
-      const proxy = String(originated.proxyAddress);
-      await mintGov(stack, deployer!, proxy, parseEther("10"));
+      customers.push({ id, proxy: String(originated.proxyAddress) });
+    }
+    await settleSetup(database, "governance.originate");
+    for (const [c, { id, proxy }] of customers.entries()) {
+      await evm.mint(proxy, parseEther("10"));
       expectStatus(
         await http(
           base,
@@ -367,14 +535,8 @@ async function runEngine(engine: EngineTarget): Promise<EngineResult> {
         202,
         "lock",
       );
-      customers.push({ id, proxy });
     }
-    for (const kind of ["governance.originate", "governance.lock"]) {
-      const settled = await waitSettled(database, kind, CUSTOMERS, 120_000);
-      if (settled.timedOut || (settled.counts.confirmed ?? 0) !== CUSTOMERS) {
-        throw new Error(`setup: ${kind} did not all confirm: ${JSON.stringify(settled.counts)}`);
-      }
-    }
+    await settleSetup(database, "governance.lock");
     const setupSeconds = (performance.now() - setupBegan) / 1000;
     for (const key of Object.keys(times)) delete times[key];
 
@@ -385,6 +547,7 @@ async function runEngine(engine: EngineTarget): Promise<EngineResult> {
     const queriesBefore = pgQueries.count;
     const eluBefore = performance.eventLoopUtilization();
     const cpuBefore = process.cpuUsage();
+    const mainCpuBefore = mainThreadCpuMs();
     const began = performance.now();
     const load = await runHttpLoad({
       base,
@@ -403,7 +566,8 @@ async function runEngine(engine: EngineTarget): Promise<EngineResult> {
     const queriesDuringAccept = pgQueries.count - queriesBefore;
     if (profiler) console.log(`# CPU profile of the accepted section: ${await profiler.stop(engine.name)}`);
     const cpu = process.cpuUsage(cpuBefore);
-    if (!WORKER_DURING) worker.start(WORKER_INTERVAL_MS);
+    const mainCpuAfter = mainThreadCpuMs();
+    if (!WORKER_DURING) await worker.start();
     const latencies = answers.map((a) => a.ms);
     const non202 = answers.filter((a) => a.status !== 202);
     if (non202.length > 0) {
@@ -438,6 +602,7 @@ async function runEngine(engine: EngineTarget): Promise<EngineResult> {
     const confirmedSeconds = (settled.settledAt - began) / 1000;
     return {
       engine: engine.name,
+      topology,
       setupSeconds: round(setupSeconds),
       accepted: {
         votes: VOTES - non202.length,
@@ -450,6 +615,10 @@ async function runEngine(engine: EngineTarget): Promise<EngineResult> {
         workerRunning: WORKER_DURING,
         eventLoopUtilization: round(elu, 3),
         processCpuPercentOfOneCore: round(((cpu.user + cpu.system) / 1000 / (acceptedAt - began)) * 100),
+        apiMainThreadCpuMsPerIntent:
+          mainCpuBefore === null || mainCpuAfter === null
+            ? null
+            : round((mainCpuAfter - mainCpuBefore) / VOTES, 2),
         postgresQueriesPerIntent:
           engine.name === "postgres" && !WORKER_DURING ? round(queriesDuringAccept / VOTES, 1) : null,
       },
@@ -463,19 +632,19 @@ async function runEngine(engine: EngineTarget): Promise<EngineResult> {
         distinctTxHashesSampled: new Set(sampleConfirmed.map((v) => v.txHash)).size,
         sampledViaHttp: sampleConfirmed.length,
         hotNonceAdvance: Number(nonceAfter - nonceBefore),
-        postgresQueriesPerVoteEndToEnd: engine.name === "postgres" ? round(queriesTotal / VOTES, 1) : null,
+        postgresQueriesPerVoteEndToEnd:
+          engine.name === "postgres" && topology === "single-process" ? round(queriesTotal / VOTES, 1) : null,
       },
       workerProfile: profile,
       raw: { perSec: round(raw.perSec), signOnlyPerSec: round(raw.signOnlyPerSec), rounds: raw.rounds },
     };
   } finally {
+    await worker?.stop();
     await app?.close();
     await dispose();
     chain.destroy();
     await signer.close();
-    await core.close();
-    await rpc.close();
-    await conn.close();
+    await evm.close();
   }
 }
 
@@ -521,11 +690,20 @@ async function main(): Promise<void> {
         "HTTP 202 with an operationId for POST /v1/customers/:id/governance/vote (operator key, unique Idempotency-Key), over real HTTP with keep-alive from a load generator on its own worker thread; votesPerSec = accepted votes / wall time from the first POST to the last answer; p50/p99/max are the client-side POST latencies",
       confirmed:
         "operation status `confirmed` in the operations table (the outbox worker signed through the hot signer over HTTP, broadcast and read a successful receipt); confirmedVotesPerSec = confirmed votes / wall time from the first POST to the last confirmation; a sample is read back via GET /v1/operations/:id",
-      worker: `the service's OutboxWorker started as openApp does (poll every ${WORKER_INTERVAL_MS} ms), ${WORKER_DURING ? "running during the submissions" : "held back until the last submission was accepted"}`,
+      worker: `the service's OutboxWorker started as openApp does (poll every ${WORKER_INTERVAL_MS} ms, its default), ${WORKER_DURING ? "running during the submissions" : "held back until the last submission was accepted"}`,
+      topology: {
+        postgres: WORKER_PROCESS
+          ? "worker-process: the outbox workers in their own child process (services/api/src/main.ts with SERVICE_ROLES=workers, same DATABASE_URL, chain and signer settings), the API alone on the main thread of the benchmark process (SERVICE_ROLES=http semantics: no worker started there), as production runs it (decision 0973)"
+          : "single-process (BENCH_WORKER_PROCESS=0, diagnostic): the outbox worker on the API's event loop in the benchmark process, as before decision 0973",
+        pglite:
+          "single-process: PGlite lives inside one process, so the API and its outbox worker share the benchmark process's main thread",
+      },
       process:
-        "API, outbox worker, hot signer HTTP server, Hardhat EVM and JSON-RPC bridge share the main thread of one Node process; the load generator runs on a worker thread of it; PostgreSQL runs in its own processes",
-      chain: "Hardhat in-process EVM (automine), served over HTTP JSON-RPC on 127.0.0.1; local DSChief stack",
-      signer: "the real hot signer (sealed software key) over HTTP on 127.0.0.1",
+        "the API on the main thread of the benchmark process (with the outbox worker only on PGlite, see topology); the hot signer and the chain each in a child process; the load generator on a worker thread of the benchmark process; PostgreSQL in its own processes",
+      chain:
+        "Hardhat's EVM (automine) in a child process (bench/lib/evm-node.ts), served over HTTP JSON-RPC on 127.0.0.1; local DSChief stack",
+      signer:
+        "the real hot signer process (services/signer/src/main.ts, sealed key file with the default scrypt cost) over HTTP on 127.0.0.1",
       postgres:
         "throwaway PostgreSQL 15 cluster from services/db/test/postgres.ts (fsync=off, synchronous_commit=off)",
       pglite: "in-memory PGlite in the API process, migrated image",

@@ -19,9 +19,13 @@ import {
 } from "../../db/src/repositories.js";
 import { ApiKeysController } from "./api-keys/api-keys.controller.js";
 import { ApiKeysService } from "./api-keys/api-keys.service.js";
+import { APPROVALS_CONTROLLERS, APPROVALS_PROVIDERS } from "./approvals/approvals.module.js";
+import { POLICY_CONTROLLERS, policyProviders } from "./policy/policy.module.js";
+import type { PolicySettings } from "./policy/settings.js";
 import { AuditController } from "./audit/audit.controller.js";
 import { AuditService } from "./audit/audit.service.js";
 import { ApiKeyGuard } from "./auth/api-key.guard.js";
+import { VerifiedKeyCache } from "./auth/verified-key-cache.js";
 import type { AuthenticatedRequest } from "./auth/roles.js";
 import type { ApiConfig } from "./config.js";
 import { CustomersController } from "./customers/customers.controller.js";
@@ -37,10 +41,19 @@ import { HttpMetrics } from "./http/metrics.js";
 import type { JsonLogger } from "./logger.js";
 import { OperationsController } from "./operations/operations.controller.js";
 import { OutboxWorker } from "./outbox/outbox.worker.js";
+import {
+  DEFAULT_OUTBOX_RELIABILITY,
+  loadOutboxReliability,
+  OUTBOX_RELIABILITY,
+  type OutboxReliability,
+} from "./outbox/reliability-settings.js";
 import { stakingFromEnv, type StakingRuntime } from "./staking/settings.js";
 import { StakingController } from "./staking/staking.controller.js";
 import { StakingService } from "./staking/staking.service.js";
 import { TezosOutboxWorker } from "./staking/tezos.worker.js";
+import { ChainIndexer } from "./indexer/chain-indexer.js";
+import { IndexerModule } from "./indexer/indexer.module.js";
+import { loadIndexerSettings, type IndexerSettings } from "./indexer/settings.js";
 import {
   API_KEYS_REPOSITORY,
   AUDIT_REPOSITORY,
@@ -73,6 +86,12 @@ export interface AppDependencies {
   readonly governance?: GovernanceRuntime;
   /** Tezos node and hot signer; without them the staking routes answer 503. */
   readonly staking?: StakingRuntime;
+  /** Outbox leases, fee bumps, pipelining (defaults when absent; `openApp` reads the environment). */
+  readonly reliability?: OutboxReliability;
+  /** Chain indexer polling and confirmation depths; defaults when absent. */
+  readonly indexer?: IndexerSettings;
+  /** Genesis quorum and enforcement switch; read from the environment when absent. */
+  readonly policy?: PolicySettings;
 }
 
 @Module({})
@@ -80,6 +99,7 @@ export class ApiModule {
   static register(deps: AppDependencies, metrics: HttpMetrics): DynamicModule {
     return {
       module: ApiModule,
+      imports: [IndexerModule.register(deps)],
       controllers: [
         HealthController,
         CustomersController,
@@ -88,6 +108,8 @@ export class ApiModule {
         ApiKeysController,
         GovernanceController,
         StakingController,
+        ...APPROVALS_CONTROLLERS,
+        ...POLICY_CONTROLLERS,
       ],
       providers: [
         { provide: CONFIG, useValue: deps.config },
@@ -101,6 +123,7 @@ export class ApiModule {
         { provide: IDEMPOTENCY_REPOSITORY, useValue: new IdempotencyRepository() },
         { provide: AUDIT_REPOSITORY, useValue: new AuditRepository() },
         { provide: GOVERNANCE_RUNTIME, useValue: deps.governance ?? null },
+        { provide: OUTBOX_RELIABILITY, useValue: deps.reliability ?? DEFAULT_OUTBOX_RELIABILITY },
         { provide: EVM_OUTBOX_REPOSITORY, useValue: new EvmOutboxRepository() },
         { provide: EVM_NONCES_REPOSITORY, useValue: new EvmNoncesRepository() },
         { provide: GOVERNANCE_PROXIES_REPOSITORY, useValue: new GovernanceProxiesRepository() },
@@ -115,6 +138,9 @@ export class ApiModule {
         CustomersService,
         ApiKeysService,
         IdempotencyService,
+        { provide: VerifiedKeyCache, useFactory: () => new VerifiedKeyCache() },
+        ...APPROVALS_PROVIDERS,
+        ...policyProviders(deps.policy),
         { provide: APP_GUARD, useClass: ApiKeyGuard },
         { provide: APP_FILTER, useClass: ErrorFilter },
       ],
@@ -180,7 +206,10 @@ export async function createApp(deps: AppDependencies): Promise<NestFastifyAppli
   return app;
 }
 
-/** Opens the configured database and builds the app on it; closing the app leaves the database open. */
+/**
+ * Opens the configured database and builds the app on it, starting the background work the
+ * configured roles ask for; closing the app leaves the database open.
+ */
 export async function openApp(
   config: ApiConfig,
   logger: JsonLogger,
@@ -195,9 +224,15 @@ export async function openApp(
       logger,
       ...(governance ? { governance } : {}),
       ...(staking ? { staking } : {}),
+      indexer: loadIndexerSettings(process.env),
+      reliability: loadOutboxReliability(process.env),
     });
-    app.get(OutboxWorker).start();
-    app.get(TezosOutboxWorker).start();
+    // SERVICE_ROLES: an `http`-only process leaves the outbox to a `workers` process (decision 0973).
+    if (config.roles.has("workers")) {
+      app.get(OutboxWorker).start();
+      app.get(TezosOutboxWorker).start();
+    }
+    if (config.roles.has("indexer")) app.get(ChainIndexer).start();
     return { app, database };
   } catch (error) {
     await database.close();

@@ -6,6 +6,26 @@ import type { DatabaseTarget } from "../../db/src/database.js";
 export const LOG_LEVELS = ["debug", "info", "warn", "error", "silent"] as const;
 export type LogLevel = (typeof LOG_LEVELS)[number];
 
+/**
+ * What one process runs: `http` the API's port, `workers` the EVM and Tezos outbox workers,
+ * `indexer` the chain indexer. Production runs them as separate processes on one PostgreSQL
+ * (decision 0973); PGlite is single-process, so there all must share one process.
+ */
+export const SERVICE_ROLES = ["http", "workers", "indexer"] as const;
+export type ServiceRole = (typeof SERVICE_ROLES)[number];
+
+const serviceRoles = z
+  .string()
+  .transform((v) => v.split(",").map((r) => r.trim()))
+  .pipe(
+    z
+      .array(
+        z.enum(SERVICE_ROLES, { error: `must be a comma-separated subset of ${SERVICE_ROLES.join(", ")}` }),
+      )
+      .min(1, `must name at least one of ${SERVICE_ROLES.join(", ")}`),
+  )
+  .default([...SERVICE_ROLES]);
+
 const httpUrl = (variable: string) =>
   z.url({ protocol: /^https?$/, error: `${variable} must be an http(s) URL` });
 
@@ -36,6 +56,16 @@ const envSchema = z.object({
   EVM_RPC_URL: httpUrl("EVM_RPC_URL").default("http://127.0.0.1:8545"),
   TEZOS_RPC_URL: httpUrl("TEZOS_RPC_URL").default("http://127.0.0.1:8732"),
   BOOTSTRAP_ADMIN_KEY_FILE: z.string().min(1).optional(),
+  WEBAUTHN_RP_ID: z
+    .string()
+    .regex(/^[a-z0-9]([a-z0-9.-]*[a-z0-9])?$/, "must be a lower-case host name without scheme or port")
+    .default("localhost"),
+  WEBAUTHN_ORIGINS: z
+    .string()
+    .transform((v) => v.split(",").map((o) => o.trim()))
+    .pipe(z.array(z.url({ protocol: /^https?$/, error: "must be comma-separated http(s) origins" })).min(1))
+    .default(["http://localhost:3000"]),
+  SERVICE_ROLES: serviceRoles,
 });
 
 /** The validated configuration of the API process. */
@@ -53,6 +83,12 @@ export interface ApiConfig {
   readonly tezosRpcUrl: string;
   /** When set and no active admin key exists, the first admin key is written here (mode 0600). */
   readonly bootstrapAdminKeyFile: string | undefined;
+  /** WebAuthn relying-party id (the console's host name) that passkeys are scoped to. */
+  readonly webauthnRpId: string;
+  /** Exact origins (scheme://host[:port]) the console is served from. */
+  readonly webauthnOrigins: readonly string[];
+  /** What this process runs (SERVICE_ROLES); every role by default. */
+  readonly roles: ReadonlySet<ServiceRole>;
 }
 
 /**
@@ -79,6 +115,18 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>>): A
   const database: DatabaseTarget = e.DATABASE_URL
     ? { kind: "postgres", url: e.DATABASE_URL }
     : { kind: "pglite", dataDir: dataDir.startsWith("memory://") ? dataDir : path.join(dataDir, "pglite") };
+  const roles = new Set(e.SERVICE_ROLES);
+  // PGlite lives inside one process: an API without its workers (or the reverse) could never
+  // meet its other half, so queued intents would wait forever.
+  if (database.kind === "pglite" && !(roles.has("http") && roles.has("workers"))) {
+    throw new ConfigError([
+      {
+        variable: "SERVICE_ROLES",
+        message:
+          "must include both http and workers on PGlite (single-process); set DATABASE_URL to split them",
+      },
+    ]);
+  }
   return Object.freeze({
     port: e.PORT,
     host: e.HOST,
@@ -91,5 +139,8 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>>): A
     evmRpcUrl: e.EVM_RPC_URL,
     tezosRpcUrl: e.TEZOS_RPC_URL,
     bootstrapAdminKeyFile: e.BOOTSTRAP_ADMIN_KEY_FILE,
+    webauthnRpId: e.WEBAUTHN_RP_ID,
+    webauthnOrigins: Object.freeze(e.WEBAUTHN_ORIGINS.map((o) => new URL(o).origin)),
+    roles,
   });
 }

@@ -1,6 +1,7 @@
 /**
  * Entry point of the custody API: `tsx services/api/src/main.ts` (configuration from the
- * environment; see services/api/.env.example).
+ * environment; see services/api/.env.example). SERVICE_ROLES chooses what this process runs: the
+ * HTTP API, the outbox workers, the chain indexer, or any subset (all by default).
  */
 import { apiKeys } from "../../db/src/schema.js";
 import { ConfigError } from "../../shared/src/errors.js";
@@ -34,8 +35,19 @@ async function main(): Promise<void> {
       "no API keys exist yet; create one with: npx tsx services/api/src/cli.ts create-key --role admin --name <name>",
     );
   }
-  await app.listen({ port: config.port, host: config.host });
-  logger.emit("info", "listening", { host: config.host, port: config.port, database: database.kind });
+  const roles = [...config.roles];
+  if (config.roles.has("http")) {
+    await app.listen({ port: config.port, host: config.host });
+    logger.emit("info", "listening", {
+      host: config.host,
+      port: config.port,
+      database: database.kind,
+      roles,
+    });
+  } else {
+    // A background-only process (decision 0973): no port, just the workers and/or the indexer.
+    logger.emit("info", "running without HTTP", { roles, database: database.kind });
+  }
 
   const shutdown = async (signal: string): Promise<void> => {
     logger.emit("info", "shutting down", { signal });

@@ -98,6 +98,7 @@ async function startGovernanceRig(engine: EngineTarget): Promise<GovernanceRig> 
   const token = randomBytes(32).toString("hex");
   const signerConfig = loadSignerConfig({
     SIGNER_API_TOKEN: token,
+    SIGNER_POLICY_ENFORCEMENT: "off", // predates the policy gate (issue 7)
     SIGNER_PORT: "0",
     SIGNER_DATA_DIR: tempDir("coldpath-api-gov-signer-"),
     SIGNER_SEALED_PASSPHRASE: "governance e2e passphrase, test only",

@@ -9,6 +9,10 @@ import { loadConfig } from "../src/config.js";
 import { HttpMetrics } from "../src/http/metrics.js";
 import { JsonLogger } from "../src/logger.js";
 
+// The flows these helpers serve predate policy enforcement; its tests (test/policy/) run with it
+// on. An explicit POLICY_ENFORCEMENT in the environment still wins.
+process.env.POLICY_ENFORCEMENT ??= "off";
+
 export interface TestApp {
   readonly app: NestFastifyApplication;
   readonly keys: Record<ApiKeyRole, string>;

@@ -84,6 +84,7 @@ async function startStakingRig(engine: EngineTarget): Promise<StakingRig> {
   const core = await buildCore(
     loadSignerConfig({
       SIGNER_API_TOKEN: token,
+      SIGNER_POLICY_ENFORCEMENT: "off", // predates the policy gate (issue 7)
       SIGNER_PORT: "0",
       SIGNER_DATA_DIR: tempDir("coldpath-api-staking-signer-"),
       SIGNER_SEALED_PASSPHRASE: "staking e2e passphrase, test only",

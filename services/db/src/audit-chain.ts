@@ -36,6 +36,43 @@ export function auditRowHash(row: AuditRowContent): string {
   return createHash("sha256").update(content, "utf8").digest("hex");
 }
 
+/**
+ * The canonical JSON that {@link auditRowHash} hashes, cut around the two values only known at
+ * insert time: `head + prevHash + middle + seq + tail` is exactly `canonicalJson(row)`. Lets the
+ * database finish the hash in the statement that reads the chain's head (see AuditRepository).
+ *
+ * @example const { head, middle, tail } = auditHashTemplate({ at, actor, action, payload });
+ */
+export function auditHashTemplate(row: Omit<AuditRowContent, "seq" | "prevHash">): {
+  head: string;
+  middle: string;
+  tail: string;
+} {
+  // Placeholders no canonical value can contain unescaped: a 64-hex hash and a safe integer.
+  const prevMark = "f".repeat(63) + "e";
+  const seqMark = 987654321987654;
+  const full = canonicalJson({
+    seq: seqMark,
+    at: row.at.toISOString(),
+    actor: row.actor,
+    action: row.action,
+    payload: row.payload,
+    prevHash: prevMark,
+  });
+  // Keys sort as action, actor, at, payload, prevHash, seq: prevHash and seq come last, in order.
+  const prevAt = full.lastIndexOf(`"prevHash":"${prevMark}"`) + '"prevHash":"'.length;
+  const seqText = `"seq":${seqMark}}`;
+  const seqAt = full.length - seqText.length;
+  if (prevAt < '"prevHash":"'.length || full.slice(seqAt) !== seqText) {
+    throw new Error("auditHashTemplate: unexpected canonical layout");
+  }
+  return {
+    head: full.slice(0, prevAt),
+    middle: full.slice(prevAt + prevMark.length, seqAt + '"seq":'.length),
+    tail: "}",
+  };
+}
+
 /** Result of walking the chain: either intact, or the first row that is not what it claims. */
 export type ChainVerdict =
   | { readonly ok: true; readonly rows: number; readonly headHash: string }

@@ -2,9 +2,9 @@
  * Repositories: the only code that speaks SQL. Each method takes the executor to run on (the
  * database or an open transaction) so a service composes several writes into one transaction.
  */
-import { asc, desc, eq, and, gt, sql } from "drizzle-orm";
+import { asc, eq, and, gt, sql, type SQL } from "drizzle-orm";
 import type { JsonValue } from "../../shared/src/canonical-json.js";
-import { auditRowHash, GENESIS_HASH, type AuditRow } from "./audit-chain.js";
+import { auditHashTemplate, auditRowHash, GENESIS_HASH, type AuditRow } from "./audit-chain.js";
 import { rowsOf, type Executor } from "./database.js";
 import {
   apiKeys,
@@ -148,12 +148,15 @@ export class IdempotencyRepository {
    * concurrent claim of the same key waits here until the first transaction ends.
    */
   async claim(ex: Executor, row: IdempotencyRow): Promise<boolean> {
-    const inserted = await ex
-      .insert(idempotencyRecords)
-      .values(row)
-      .onConflictDoNothing()
-      .returning({ key: idempotencyRecords.key });
-    return inserted.length === 1;
+    // Raw parameterised SQL on the accept path: the query builder cost more CPU than the query.
+    const inserted = await ex.execute(sql`
+      insert into idempotency_records
+        (api_key_id, key, request_hash, response_status, response_body, created_at)
+      values (${row.apiKeyId}, ${row.key}, ${row.requestHash}, ${row.responseStatus},
+        ${JSON.stringify(row.responseBody)}::jsonb, ${row.createdAt.toISOString()}::timestamptz)
+      on conflict do nothing
+      returning key`);
+    return rowsOf(inserted).length === 1;
   }
 
   async saveResponse(
@@ -163,10 +166,14 @@ export class IdempotencyRepository {
     status: number,
     body: JsonValue,
   ): Promise<void> {
-    await ex
-      .update(idempotencyRecords)
-      .set({ responseStatus: status, responseBody: body })
-      .where(and(eq(idempotencyRecords.apiKeyId, apiKeyId), eq(idempotencyRecords.key, key)));
+    await ex.execute(this.saveResponseStatement(apiKeyId, key, status, body));
+  }
+
+  /** The statement {@link saveResponse} runs, for fusing into another round trip. */
+  saveResponseStatement(apiKeyId: string, key: string, status: number, body: JsonValue): SQL {
+    return sql`update idempotency_records set response_status = ${status},
+      response_body = ${JSON.stringify(body)}::jsonb
+      where api_key_id = ${apiKeyId} and key = ${key}`;
   }
 }
 
@@ -179,26 +186,85 @@ export interface AuditEntry {
   readonly payload: JsonValue;
 }
 
+/** Rows appended in a deferring transaction, waiting for {@link AuditRepository.flush}. */
+const deferredAppends = new WeakMap<object, { row: AuditRow; entry: AuditEntry; at: Date }[]>();
+
 export class AuditRepository {
   /**
    * Appends one row to the hash chain. Must run inside the transaction of the write it records;
    * the advisory lock is held until that transaction ends.
+   *
+   * In a transaction passed to {@link defer}, the row is only queued: the returned object gets
+   * its `seq`, `prevHash` and `hash` when {@link flush} writes it, just before the commit.
    */
   async append(ex: Executor, entry: AuditEntry, at: Date): Promise<AuditRow> {
+    const pending = deferredAppends.get(ex);
+    if (pending) {
+      const row: AuditRow = { seq: 0, at, ...entry, prevHash: "", hash: "" };
+      pending.push({ row, entry, at });
+      return row;
+    }
     await ex.execute(sql`select pg_advisory_xact_lock(${AUDIT_LOCK_ID})`);
-    const last = await ex
-      .select({ seq: auditLog.seq, hash: auditLog.hash })
-      .from(auditLog)
-      .orderBy(desc(auditLog.seq))
-      .limit(1);
-    const content = {
-      seq: (last[0]?.seq ?? 0) + 1,
-      at,
-      actor: entry.actor,
-      action: entry.action,
-      payload: entry.payload,
-      prevHash: last[0]?.hash ?? GENESIS_HASH,
-    };
+    return this.#insertAfterHead(ex, entry, at);
+  }
+
+  /**
+   * Queues this transaction's appends until {@link flush}, so the chain's lock is taken at the
+   * end of the transaction and held for its last statements only, instead of from the first
+   * append to the commit. The caller must call `flush` before committing.
+   */
+  defer(tx: Executor): void {
+    deferredAppends.set(tx, []);
+  }
+
+  /**
+   * Writes the rows queued since {@link defer}, in order, after taking the chain's lock. `fused`,
+   * a write of the same transaction, runs in the same round trip as the first row.
+   */
+  async flush(tx: Executor, fused?: SQL): Promise<void> {
+    const pending = deferredAppends.get(tx) ?? [];
+    deferredAppends.delete(tx);
+    if (pending.length === 0) {
+      if (fused) await tx.execute(fused);
+      return;
+    }
+    await tx.execute(sql`select pg_advisory_xact_lock(${AUDIT_LOCK_ID})`);
+    let previous: AuditRow | undefined;
+    for (const { row, entry, at } of pending) {
+      const written = previous
+        ? await this.#insertAt(tx, previous, entry, at)
+        : await this.#insertAfterHead(tx, entry, at, fused);
+      Object.assign(row, { seq: written.seq, prevHash: written.prevHash, hash: written.hash });
+      previous = written;
+    }
+  }
+
+  /**
+   * Head read, hash and insert in one round trip (the lock must already be held, taken by an
+   * earlier statement: this one then takes its snapshot after the lock, so it sees the head the
+   * previous holder committed). The canonical JSON is built here around the two values only the
+   * database knows (the previous hash and the seq) and PostgreSQL's sha256 finishes it;
+   * verifyAuditChain recomputes every hash in code from the stored row.
+   */
+  async #insertAfterHead(ex: Executor, entry: AuditEntry, at: Date, fused?: SQL): Promise<AuditRow> {
+    const { head, middle, tail } = auditHashTemplate({ at, ...entry });
+    const result = await ex.execute(sql`
+      ${fused ? sql`with fused as (${fused}) ` : sql``}
+      insert into audit_log (seq, at, actor, action, payload, prev_hash, hash)
+      select h.seq + 1, ${at.toISOString()}::timestamptz, ${entry.actor}, ${entry.action},
+        ${JSON.stringify(entry.payload)}::jsonb, h.hash,
+        encode(sha256(convert_to(${head}::text || h.hash || ${middle}::text || (h.seq + 1)::text || ${tail}::text, 'UTF8')), 'hex')
+      from (select coalesce(l.seq, 0) as seq, coalesce(l.hash, ${GENESIS_HASH}::text) as hash
+        from (select 1) one left join lateral
+          (select seq, hash from audit_log order by seq desc limit 1) l on true) h
+      returning seq, prev_hash, hash`);
+    const row = rowsOf<{ seq: string | number; prev_hash: string; hash: string }>(result)[0]!;
+    return { seq: Number(row.seq), at, ...entry, prevHash: row.prev_hash, hash: row.hash };
+  }
+
+  /** Inserts the row after `previous`, hashed here (the lock is held and the head known). */
+  async #insertAt(ex: Executor, previous: AuditRow, entry: AuditEntry, at: Date): Promise<AuditRow> {
+    const content = { seq: previous.seq + 1, at, ...entry, prevHash: previous.hash };
     const row: AuditRow = { ...content, hash: auditRowHash(content) };
     await ex.insert(auditLog).values(row);
     return row;
@@ -237,11 +303,82 @@ export class GovernanceProxiesRepository {
       .limit(1);
     return rows[0];
   }
+
+  /**
+   * Whether the customer exists and its proxy, in one round trip (the accept path of every hot
+   * action asks both).
+   */
+  async findWithCustomer(
+    ex: Executor,
+    customerId: string,
+  ): Promise<{ customerExists: boolean; proxy: GovernanceProxyRow | undefined }> {
+    const rows = rowsOf<{
+      customer_id: string | null;
+      proxy_address: string | null;
+      factory_address: string;
+      cold_address: string;
+      hot_address: string;
+      salt: string;
+      operation_id: string;
+      created_at: string | Date;
+    }>(
+      await ex.execute(sql`
+        select p.customer_id, p.proxy_address, p.factory_address, p.cold_address, p.hot_address,
+          p.salt, p.operation_id, p.created_at
+        from customers c left join governance_proxies p on p.customer_id = c.id
+        where c.id = ${customerId}
+        limit 1`),
+    );
+    const r = rows[0];
+    if (r === undefined) return { customerExists: false, proxy: undefined };
+    if (r.customer_id === null || r.proxy_address === null) return { customerExists: true, proxy: undefined };
+    return {
+      customerExists: true,
+      proxy: {
+        customerId: r.customer_id,
+        proxyAddress: r.proxy_address,
+        factoryAddress: r.factory_address,
+        coldAddress: r.cold_address,
+        hotAddress: r.hot_address,
+        salt: r.salt,
+        operationId: r.operation_id,
+        createdAt: new Date(r.created_at),
+      },
+    };
+  }
+}
+
+/** The EVM call a new operation queues (its outbox row before any nonce, lease or signature). */
+export interface NewEvmCall {
+  readonly fromAddress: string;
+  readonly toAddress: string;
+  readonly data: string;
+  readonly intent: JsonValue;
 }
 
 export class EvmOutboxRepository {
   async insert(ex: Executor, row: EvmOutboxRow): Promise<void> {
     await ex.insert(evmOutbox).values(row);
+  }
+
+  /**
+   * Writes a new `queued` operation and its outbox row in one statement (one round trip on the
+   * accept path); the same rows as {@link OperationsRepository.insertQueued} then {@link insert}.
+   */
+  async insertWithOperation(ex: Executor, op: NewOperation, call: NewEvmCall): Promise<void> {
+    const at = op.at.toISOString();
+    await ex.execute(sql`
+      with op as (
+        insert into operations (id, customer_id, chain, kind, status, failure_reason, api_key_id,
+          idempotency_key, request_hash, tx_hash, created_at, updated_at)
+        values (${op.id}, ${op.customerId}, ${op.chain}, ${op.kind}, 'queued', null, ${op.apiKeyId},
+          ${op.idempotencyKey}, ${op.requestHash}, null, ${at}::timestamptz, ${at}::timestamptz)
+        returning id)
+      insert into evm_outbox (operation_id, from_address, to_address, data, intent, nonce, raw_tx,
+        lease_owner, lease_until, attempts)
+      select op.id, ${call.fromAddress}, ${call.toAddress}, ${call.data}, ${JSON.stringify(call.intent)}::jsonb,
+        null, null, null, null, 0
+      from op`);
   }
 
   async findById(ex: Executor, operationId: string): Promise<EvmOutboxRow | undefined> {

@@ -17,11 +17,21 @@ import {
   uniqueIndex,
   uuid,
 } from "drizzle-orm/pg-core";
+import { approvalsSchema } from "./schema-approvals.js";
+import { policySchema } from "./schema-policy.js";
+import { chainEventsSchema } from "./schema-chain-events.js";
 
 export const API_KEY_ROLES = ["operator", "admin", "auditor"] as const;
 export type ApiKeyRole = (typeof API_KEY_ROLES)[number];
 
-export const OPERATION_STATUSES = ["queued", "signed", "broadcast", "confirmed", "failed"] as const;
+export const OPERATION_STATUSES = [
+  "pending_approval",
+  "queued",
+  "signed",
+  "broadcast",
+  "confirmed",
+  "failed",
+] as const;
 export type OperationStatus = (typeof OPERATION_STATUSES)[number];
 
 export const CHAINS = ["evm", "tezos"] as const;
@@ -75,7 +85,7 @@ export const operations = pgTable(
     check("operations_chain_check", sql`${t.chain} in ('evm', 'tezos')`),
     check(
       "operations_status_check",
-      sql`${t.status} in ('queued', 'signed', 'broadcast', 'confirmed', 'failed')`,
+      sql`${t.status} in ('pending_approval', 'queued', 'signed', 'broadcast', 'confirmed', 'failed')`,
     ),
     // A failed operation always says why; no other status carries a reason.
     check(
@@ -115,7 +125,16 @@ export const auditLog = pgTable("audit_log", {
   hash: text("hash").notNull(),
 });
 
-export const schema = { customers, apiKeys, operations, idempotencyRecords, auditLog };
+export const schema = {
+  customers,
+  apiKeys,
+  operations,
+  idempotencyRecords,
+  auditLog,
+  ...approvalsSchema,
+  ...chainEventsSchema,
+  ...policySchema,
+};
 
 /**
  * The EVM side of an outbox operation: the exact call the operation was queued for, then the

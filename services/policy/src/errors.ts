@@ -64,3 +64,10 @@ export class PolicyActivationError extends PolicyError {
     );
   }
 }
+
+/** An approval input (challenge field, evidence field, operation payload) was malformed. */
+export class ApprovalInputError extends PolicyError {
+  constructor(path: string, value: string, message: string) {
+    super("APPROVAL_INPUT_INVALID", `${path}: ${message}`, path, value.slice(0, 200));
+  }
+}

@@ -11,3 +11,16 @@ export type { WindowTotals } from "./velocity.js";
 export { compilePolicy, evaluate, evaluatePolicy, normaliseAddress } from "./evaluate.js";
 export type { CompiledPolicy, Decision, ApprovalRequirement } from "./evaluate.js";
 export * from "./quorum.js";
+export * from "./approval-challenge.js";
+export * from "./webauthn-verify.js";
+export * from "./approvals.js";
+export {
+  operationPayloadSchema,
+  validateOperationPayload,
+  operationPayloadDigest,
+  describeOperation,
+  formatUnits,
+  payloadIntent,
+  AMOUNT_UNITS,
+} from "./operation-payload.js";
+export type { OperationPayload, AmountUnit } from "./operation-payload.js";

@@ -19,22 +19,54 @@ import { PolicyActivationError, PolicyValidationError } from "./errors.js";
 import type { PolicyIssue } from "./errors.js";
 import type { PolicyDocument } from "./schema.js";
 import { validatePolicy } from "./validate.js";
+import type { WebAuthnSettings } from "./schema.js";
+import { verifyApprovalEvidence } from "./webauthn-verify.js";
+import type { ApprovalEvidence } from "./webauthn-verify.js";
+import { sha256 } from "@noble/hashes/sha2.js";
 
 /** Domain separator of policy activation signatures. */
 export const POLICY_SIGNATURE_DOMAIN = "coldpath-policy-v1";
 
-/** One approver's signature over a policy version. */
-export interface PolicySignature {
+/** One approver's Ed25519 signature over a policy version (offline tooling). */
+export interface Ed25519PolicySignature {
   /** The approver's Ed25519 public key, 64 lowercase hex characters. */
   readonly publicKey: string;
   /** Ed25519 signature, 128 hex characters. */
   readonly signature: string;
 }
 
+/**
+ * One approver's passkey approval of a policy version: WebAuthn evidence whose subject is
+ * `{ kind: "policy", digest: policyActivationDigest(policy) }`.
+ */
+export interface WebAuthnPolicySignature {
+  readonly evidence: ApprovalEvidence;
+}
+
+/** An activation signature: Ed25519 or a WebAuthn (passkey) approval. */
+export type PolicySignature = Ed25519PolicySignature | WebAuthnPolicySignature;
+
+/** A genesis approver: Ed25519 keys and/or passkeys. */
+export interface GenesisApprover {
+  readonly id: string;
+  readonly publicKeys?: readonly string[];
+  readonly passkeys?: readonly { readonly credentialId: string; readonly publicKey: string }[];
+}
+
 /** The trust anchor for version 1: pinned by whoever runs the verifier (e.g. signer config). */
 export interface GenesisQuorum {
-  readonly approvers: readonly { readonly id: string; readonly publicKeys: readonly string[] }[];
+  readonly approvers: readonly GenesisApprover[];
   readonly threshold: number;
+  /** Needed only when genesis approvers activate version 1 with passkeys. */
+  readonly webauthn?: WebAuthnSettings;
+}
+
+/**
+ * How WebAuthn activation evidence is checked. Expiry is checked only when `now` is given: the
+ * API checks it when it records a signature; re-verifying history later cannot (see decision 1022).
+ */
+export interface ActivationOptions {
+  readonly now?: number;
 }
 
 /** Who may activate a version: the previous active policy's quorum, or the genesis quorum. */
@@ -72,7 +104,7 @@ export function policyActivationMessage(policy: unknown): Uint8Array {
  *
  * @throws {PolicyValidationError} if `policy` is invalid.
  */
-export function signPolicyActivation(policy: unknown, secretKey: Uint8Array): PolicySignature {
+export function signPolicyActivation(policy: unknown, secretKey: Uint8Array): Ed25519PolicySignature {
   const message = policyActivationMessage(policy);
   return {
     publicKey: bytesToHex(ed25519.getPublicKey(secretKey)),
@@ -80,8 +112,20 @@ export function signPolicyActivation(policy: unknown, secretKey: Uint8Array): Po
   };
 }
 
+/**
+ * The subject digest a passkey approval of `policy` signs: SHA-256 of `policyActivationMessage`.
+ *
+ * @throws {PolicyValidationError} if `policy` is invalid.
+ */
+export function policyActivationDigest(policy: unknown): string {
+  return bytesToHex(sha256(policyActivationMessage(policy)));
+}
+
 interface Electorate {
   readonly ownerOfKey: ReadonlyMap<string, string>;
+  /** credentialId -> { owner, P-256 public key }. */
+  readonly passkeys: ReadonlyMap<string, { readonly owner: string; readonly publicKey: string }>;
+  readonly webauthn: WebAuthnSettings | undefined;
   readonly threshold: number;
 }
 
@@ -90,15 +134,30 @@ function electorate(authority: ActivationAuthority): Electorate {
   if ("previous" in authority) {
     const prev = authority.previous;
     const group = prev.approverGroups[prev.quorum.group];
+    const passkeys = new Map<string, { owner: string; publicKey: string }>();
     for (const approver of group?.approvers ?? []) {
-      for (const key of approver.publicKeys) ownerOfKey.set(key, approver.id);
+      for (const key of approver.publicKeys ?? []) ownerOfKey.set(key, approver.id);
+      for (const p of approver.passkeys ?? []) {
+        passkeys.set(p.credentialId, { owner: approver.id, publicKey: p.publicKey });
+      }
     }
-    return { ownerOfKey, threshold: prev.quorum.threshold };
+    return { ownerOfKey, passkeys, webauthn: prev.webauthn, threshold: prev.quorum.threshold };
   }
   const issues: PolicyIssue[] = [];
   const { approvers, threshold } = authority.genesis;
+  const passkeys = new Map<string, { owner: string; publicKey: string }>();
   approvers.forEach((approver, i) => {
-    approver.publicKeys.forEach((key, k) => {
+    (approver.passkeys ?? []).forEach((p, k) => {
+      const owner = passkeys.get(p.credentialId)?.owner;
+      if (!/^04[0-9a-f]{128}$/.test(p.publicKey) || (owner !== undefined && owner !== approver.id)) {
+        issues.push({
+          path: `genesis.approvers[${i}].passkeys[${k}]`,
+          message: "expected a P-256 key (04 + 128 hex) under a credentialId no one else uses",
+        });
+      }
+      passkeys.set(p.credentialId, { owner: approver.id, publicKey: p.publicKey });
+    });
+    (approver.publicKeys ?? []).forEach((key, k) => {
       if (!/^[0-9a-f]{64}$/.test(key)) {
         issues.push({
           path: `genesis.approvers[${i}].publicKeys[${k}]`,
@@ -120,7 +179,51 @@ function electorate(authority: ActivationAuthority): Electorate {
     issues.push({ path: "genesis.threshold", message: `must be 1..${ids}, got ${threshold}` });
   }
   if (issues.length > 0) throw new PolicyValidationError(issues);
-  return { ownerOfKey, threshold };
+  return { ownerOfKey, passkeys, webauthn: authority.genesis.webauthn, threshold };
+}
+
+/** Checks one passkey activation; returns the approver id or why it does not count. */
+function passkeyVote(
+  evidence: ApprovalEvidence,
+  digest: string,
+  voters: Electorate,
+  options: ActivationOptions,
+): { readonly owner: string } | { readonly reason: string } {
+  if (evidence?.subject?.kind !== "policy" || evidence.subject.digest !== digest) {
+    return { reason: "passkey approval is for another subject" };
+  }
+  const entry = voters.passkeys.get(evidence.credentialId);
+  if (entry === undefined || entry.owner !== evidence.approverId) {
+    return { reason: `passkey ${String(evidence.credentialId)} is not in the activating quorum group` };
+  }
+  if (voters.webauthn === undefined) {
+    return { reason: "the activating policy names no webauthn rpId/origins" };
+  }
+  const result = verifyApprovalEvidence(evidence, {
+    publicKeyHex: entry.publicKey,
+    rpId: voters.webauthn.rpId,
+    origins: voters.webauthn.origins,
+    ...(options.now !== undefined ? { now: options.now } : {}),
+  });
+  return result.ok
+    ? { owner: entry.owner }
+    : { reason: `${result.reason}: ${result.message} (${entry.owner})` };
+}
+
+/**
+ * Checks a genesis quorum (key formats, one owner per key, threshold within the approvers) and
+ * returns it, so a verifier refuses a bad pin at start instead of at the first activation.
+ *
+ * @throws {PolicyValidationError} naming the bad `genesis.*` field.
+ */
+export function validateGenesis(genesis: GenesisQuorum): GenesisQuorum {
+  if (genesis === null || typeof genesis !== "object" || !Array.isArray(genesis.approvers)) {
+    throw new PolicyValidationError([
+      { path: "genesis.approvers", message: "expected an array of approvers" },
+    ]);
+  }
+  electorate({ genesis });
+  return genesis;
 }
 
 /**
@@ -142,6 +245,7 @@ export function verifyPolicyActivation(
   policy: unknown,
   signatures: readonly PolicySignature[],
   authority: ActivationAuthority,
+  options: ActivationOptions = {},
 ): ActivationReport {
   const doc = validatePolicy(policy);
   const hash = policyHash(doc);
@@ -161,13 +265,28 @@ export function verifyPolicyActivation(
   } else if (doc.version !== 1 || doc.previousPolicyHash !== null) {
     problems.push("only version 1 with previousPolicyHash null can be activated by the genesis quorum");
   }
-  const { ownerOfKey, threshold } = electorate(checked);
+  const voters = electorate(checked);
+  const { ownerOfKey, threshold } = voters;
   const message = policyActivationMessage(doc);
+  const digest = bytesToHex(sha256(message));
   const counted = new Set<string>();
+  const nonces = new Set<string>();
   const ignored: { index: number; reason: string }[] = [];
   signatures.forEach((sig, index) => {
-    const publicKey: unknown = sig?.publicKey;
-    const signature: unknown = sig?.signature;
+    if (sig !== null && typeof sig === "object" && "evidence" in sig) {
+      const vote = passkeyVote(sig.evidence, digest, voters, options);
+      if ("reason" in vote) ignored.push({ index, reason: vote.reason });
+      else if (nonces.has(sig.evidence.nonce)) ignored.push({ index, reason: "nonce already used" });
+      else if (counted.has(vote.owner))
+        ignored.push({ index, reason: `approver ${vote.owner} already counted` });
+      else {
+        nonces.add(sig.evidence.nonce);
+        counted.add(vote.owner);
+      }
+      return;
+    }
+    const publicKey: unknown = (sig as Partial<Ed25519PolicySignature> | null)?.publicKey;
+    const signature: unknown = (sig as Partial<Ed25519PolicySignature> | null)?.signature;
     if (typeof publicKey !== "string" || !/^[0-9a-f]{64}$/.test(publicKey)) {
       ignored.push({ index, reason: "publicKey is not 64 lowercase hex characters" });
       return;
@@ -221,8 +340,9 @@ export function assertPolicyActivation(
   policy: unknown,
   signatures: readonly PolicySignature[],
   authority: ActivationAuthority,
+  options: ActivationOptions = {},
 ): ActivationReport {
-  const report = verifyPolicyActivation(policy, signatures, authority);
+  const report = verifyPolicyActivation(policy, signatures, authority, options);
   if (!report.activated) throw new PolicyActivationError(report.problems, report.policyHash);
   return report;
 }
@@ -245,12 +365,13 @@ export interface SignedPolicyVersion {
 export function verifyPolicyChain(
   versions: readonly SignedPolicyVersion[],
   genesis: GenesisQuorum,
+  options: ActivationOptions = {},
 ): { readonly policy: PolicyDocument; readonly policyHash: string } {
   if (versions.length === 0) throw new PolicyActivationError(["versions: empty history"], "none");
   let authority: ActivationAuthority = { genesis };
   let active: { policy: PolicyDocument; policyHash: string } | undefined;
   versions.forEach((entry, i) => {
-    const report = verifyPolicyActivation(entry.policy, entry.signatures, authority);
+    const report = verifyPolicyActivation(entry.policy, entry.signatures, authority, options);
     if (!report.activated) {
       throw new PolicyActivationError(
         report.problems.map((p) => `versions[${i}]: ${p}`),

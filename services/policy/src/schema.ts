@@ -46,11 +46,34 @@ const addressSchema = z
 const slateSchema = z.string().regex(/^0x[0-9a-fA-F]{64}$/, "expected a 0x-prefixed bytes32 slate id");
 const textSchema = z.string().max(500);
 
-const approverSchema = z.strictObject({
-  id: nameSchema,
+/**
+ * A WebAuthn passkey (ES256: ECDSA P-256 with SHA-256) that an approver registered in the console.
+ * It only counts once a quorum-activated policy version lists it: the database cannot add one.
+ */
+const passkeySchema = z.strictObject({
+  /** The WebAuthn credential id, base64url without padding. */
+  credentialId: z
+    .string()
+    .regex(/^[A-Za-z0-9_-]{16,1366}$/, "expected a base64url credential id (16-1366 characters)"),
+  /** Uncompressed P-256 point `04 || x || y`, 130 lowercase hex characters. */
+  publicKey: z.string().regex(/^04[0-9a-f]{128}$/, "expected an uncompressed P-256 point (04 + 128 hex)"),
+  algorithm: z.literal("ES256"),
   label: textSchema.optional(),
-  publicKeys: z.array(hex32Schema).min(1).max(8),
 });
+
+// An approver needs at least one way to sign: an Ed25519 key (offline tooling) or a passkey.
+const approverSchema = z
+  .strictObject({
+    id: nameSchema,
+    name: textSchema.optional(),
+    label: textSchema.optional(),
+    publicKeys: z.array(hex32Schema).min(1).max(8).optional(),
+    passkeys: z.array(passkeySchema).min(1).max(8).optional(),
+  })
+  .refine((a) => a.publicKeys !== undefined || a.passkeys !== undefined, {
+    message: "an approver needs publicKeys or passkeys",
+    path: ["publicKeys"],
+  });
 
 const approverGroupSchema = z.strictObject({
   description: textSchema.optional(),
@@ -118,12 +141,32 @@ const ruleSchema = z.strictObject({
   otherwise: otherwiseSchema.optional(),
 });
 
+/**
+ * Where approvers' passkeys sign (WebAuthn relying party). Part of the signed document, so the
+ * API, the signer and auditors verify approvals against the same, quorum-approved values.
+ */
+export const webauthnSettingsSchema = z.strictObject({
+  rpId: z
+    .string()
+    .regex(/^[a-z0-9]([a-z0-9.-]{0,251}[a-z0-9])?$/, "expected a WebAuthn rpId (a host name, lowercase)"),
+  origins: z
+    .array(
+      z
+        .string()
+        .regex(/^https?:\/\/[a-z0-9.-]+(:[0-9]{1,5})?$/, "expected an origin like https://host[:port]"),
+    )
+    .min(1)
+    .max(16),
+});
+export type WebAuthnSettings = z.infer<typeof webauthnSettingsSchema>;
+
 /** Shape of a policy document (semantic checks live in `validatePolicy`). */
 export const policyDocumentSchema = z.strictObject({
   format: z.literal(POLICY_FORMAT),
   version: z.int().min(1).max(Number.MAX_SAFE_INTEGER),
   previousPolicyHash: hex32Schema.nullable(),
   description: textSchema.optional(),
+  webauthn: webauthnSettingsSchema.optional(),
   approverGroups: z.record(nameSchema, approverGroupSchema),
   quorum: quorumSchema,
   rules: z.array(ruleSchema).max(100_000),
@@ -134,6 +177,7 @@ export type PolicyRule = PolicyDocument["rules"][number];
 export type RuleOutcome = PolicyRule["outcome"];
 export type Approver = PolicyDocument["approverGroups"][string]["approvers"][number];
 export type QuorumSpec = PolicyDocument["quorum"];
+export type Passkey = NonNullable<Approver["passkeys"]>[number];
 
 /** An ISO 8601 UTC timestamp with a `Z` suffix, e.g. `2026-11-22T13:05:00Z` or `…:00.250Z`. */
 export const timestampSchema = z

@@ -119,19 +119,39 @@ function semanticIssues(policy: PolicyDocument): PolicyIssue[] {
       const path = `approverGroups.${name}.approvers[${i}]`;
       if (seen.has(approver.id)) add(`${path}.id`, `approver ${approver.id} listed twice in ${name}`);
       seen.add(approver.id);
-      const keys = [...new Set(approver.publicKeys)].sort();
-      if (keys.length !== approver.publicKeys.length) add(`${path}.publicKeys`, "duplicate key");
+      const publicKeys = approver.publicKeys ?? [];
+      const passkeys = approver.passkeys ?? [];
+      const keys = [...new Set(publicKeys)].sort();
+      if (keys.length !== publicKeys.length) add(`${path}.publicKeys`, "duplicate key");
+      const credentials = passkeys.map((p) => `${p.credentialId}=${p.publicKey}`).sort();
+      if (new Set(passkeys.map((p) => p.credentialId)).size !== passkeys.length) {
+        add(`${path}.passkeys`, "duplicate credentialId");
+      }
+      // The same approver id must mean the same person with the same keys in every group.
+      const identity = `${keys.join(",")}|${credentials.join(",")}`;
       const known = keysOfId.get(approver.id);
-      if (known !== undefined && known !== keys.join(",")) {
+      if (known !== undefined && known !== identity) {
         add(`${path}.publicKeys`, `approver ${approver.id} has different keys in another group`);
       }
-      keysOfId.set(approver.id, keys.join(","));
-      approver.publicKeys.forEach((key, k) => {
+      keysOfId.set(approver.id, identity);
+      publicKeys.forEach((key, k) => {
         const owner = idOfKey.get(key);
         if (owner !== undefined && owner !== approver.id) {
           add(`${path}.publicKeys[${k}]`, `key already belongs to approver ${owner}`);
         }
         idOfKey.set(key, approver.id);
+      });
+      passkeys.forEach((passkey, k) => {
+        for (const [what, value] of [
+          ["credentialId", `cred:${passkey.credentialId}`],
+          ["publicKey", `p256:${passkey.publicKey}`],
+        ] as const) {
+          const owner = idOfKey.get(value);
+          if (owner !== undefined && owner !== approver.id) {
+            add(`${path}.passkeys[${k}].${what}`, `passkey already belongs to approver ${owner}`);
+          }
+          idOfKey.set(value, approver.id);
+        }
       });
     });
   }

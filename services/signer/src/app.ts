@@ -13,6 +13,8 @@ import { HotSignerCore } from "./signer.js";
 import { AuditLog } from "./state/audit.js";
 import { KnownContracts } from "./state/known-contracts.js";
 import { NonceStore } from "./state/nonces.js";
+import { SignedAtNonceStore } from "./state/signed-at-nonce.js";
+import { PolicyGate, readGenesisFile } from "./policy/gate.js";
 import { startSignerServer } from "./http/server.js";
 import type { RunningSignerServer } from "./http/server.js";
 
@@ -36,8 +38,21 @@ export async function buildCore(config: SignerConfig, backend?: KeyBackend): Pro
     evm: config.evm,
     tezos: config.tezos,
     nonces: new NonceStore(join(config.dataDir, "nonces.jsonl")),
+    signed: new SignedAtNonceStore(
+      join(config.dataDir, "evm-signed-at-nonce.jsonl"),
+      config.evm.replacementWindow,
+    ),
     known: new KnownContracts(join(config.dataDir, "learned-contracts.jsonl"), config.allowlistFile),
     audit: new AuditLog(join(config.dataDir, "audit.jsonl")),
+    ...(config.policy?.enforcement === "on"
+      ? {
+          policy: new PolicyGate({
+            genesis:
+              config.policy.genesisFile !== undefined ? readGenesisFile(config.policy.genesisFile) : null,
+            dataDir: config.dataDir,
+          }),
+        }
+      : {}),
   });
   await core.ensureKeys(config.keys);
   return core;

@@ -28,6 +28,27 @@ export class SignerClientError extends Error {
   }
 }
 
+/** One answer of {@link SignerClient.signEvmBatch}, in the order the transactions were given. */
+export type EvmBatchResult =
+  | {
+      readonly ok: true;
+      readonly signedTransaction: string;
+      readonly hash: string;
+      readonly intent: Record<string, unknown>;
+    }
+  | { readonly ok: false; readonly error: SignerClientError };
+
+/** Most transactions the signer takes in one batch call; longer runs are sent as several calls. */
+export const EVM_BATCH_LIMIT = 128;
+
+interface WireError {
+  code: string;
+  message: string;
+  field?: string;
+  reason?: string;
+  status?: number;
+}
+
 /** Options of {@link SignerClient}. */
 export interface SignerClientOptions {
   /** Base URL, e.g. `http://127.0.0.1:7001`. */
@@ -96,16 +117,103 @@ export class SignerClient {
   signEvm(
     keyId: string,
     unsignedTx: string,
+    authorization?: unknown,
   ): Promise<{ signedTx: string; hash: string; intent: Record<string, unknown> }> {
-    return this.#call("POST", "/v1/sign/evm", { keyId, unsignedTx });
+    return this.#call("POST", "/v1/sign/evm", {
+      keyId,
+      unsignedTx,
+      ...(authorization !== undefined && authorization !== null ? { authorization } : {}),
+    });
+  }
+
+  /**
+   * `POST /v1/sign/evm/batch`: many unsigned EIP-1559 transactions of one key, each checked by
+   * the signer's allowlist, fee and nonce rules as {@link signEvm} would, answered in order. A
+   * refused item is `{ ok: false, error }` (the same codes and reasons as a single call) and makes
+   * later items at following nonces gaps. More than {@link EVM_BATCH_LIMIT} are sent as several
+   * calls, in order.
+   *
+   * @throws {SignerClientError} when the whole call fails (transport, token, unknown key).
+   * @example
+   * const results = await client.signEvmBatch("evm-hot", [tx5, tx6]);
+   * for (const r of results) if (r.ok) await chain.sendRawTransaction(r.signedTransaction);
+   */
+  async signEvmBatch(
+    keyId: string,
+    unsignedTxs: readonly string[],
+    authorizations?: readonly unknown[],
+  ): Promise<EvmBatchResult[]> {
+    const out: EvmBatchResult[] = [];
+    for (let i = 0; i < unsignedTxs.length; i += EVM_BATCH_LIMIT) {
+      const chunk = unsignedTxs.slice(i, i + EVM_BATCH_LIMIT);
+      const auths = authorizations?.slice(i, i + EVM_BATCH_LIMIT).map((a) => a ?? null);
+      const { results } = await this.#call<{
+        results: (
+          | { ok: true; signedTransaction: string; hash: string; intent: Record<string, unknown> }
+          | { ok: false; error: WireError }
+        )[];
+      }>("POST", "/v1/sign/evm/batch", {
+        keyId,
+        unsignedTxs: chunk,
+        ...(auths ? { authorizations: auths } : {}),
+      });
+      if (!Array.isArray(results) || results.length !== chunk.length) {
+        throw new SignerClientError(
+          0,
+          "SIGNER_BAD_BATCH_ANSWER",
+          `the signer answered ${Array.isArray(results) ? results.length : "no"} results for ${chunk.length} transactions`,
+        );
+      }
+      for (const r of results) {
+        out.push(
+          r.ok
+            ? { ok: true, signedTransaction: r.signedTransaction, hash: r.hash, intent: r.intent }
+            : {
+                ok: false,
+                error: new SignerClientError(
+                  r.error.status ?? 403,
+                  r.error.code,
+                  r.error.message,
+                  r.error.field,
+                  r.error.reason,
+                ),
+              },
+        );
+      }
+    }
+    return out;
   }
 
   /** `POST /v1/sign/tezos`: forged operation bytes in, `edsig` and signed bytes out. */
   signTezos(
     keyId: string,
     forgedBytes: string,
+    authorization?: unknown,
   ): Promise<{ signature: string; signedBytes: string; originated: string[] }> {
-    return this.#call("POST", "/v1/sign/tezos", { keyId, forgedBytes });
+    return this.#call("POST", "/v1/sign/tezos", {
+      keyId,
+      forgedBytes,
+      ...(authorization !== undefined && authorization !== null ? { authorization } : {}),
+    });
+  }
+
+  /** `POST /v1/policy/chain`: pushes the activated policy chain; the signer verifies it to its genesis. */
+  async pushPolicyChain(versions: readonly unknown[]): Promise<{ policyHash: string; version: number }> {
+    return (
+      await this.#call<{ active: { policyHash: string; version: number } }>("POST", "/v1/policy/chain", {
+        versions,
+      })
+    ).active;
+  }
+
+  /** `GET /v1/policy`: the active policy the signer holds (`null` none, `"off"` enforcement off). */
+  async policy(): Promise<{ policyHash: string; version: number } | null | "off"> {
+    return (
+      await this.#call<{ active: { policyHash: string; version: number } | null | "off" }>(
+        "GET",
+        "/v1/policy",
+      )
+    ).active;
   }
 
   /** `POST /v1/evm/nonce`: sets the next nonce (from the chain when `nonce` is omitted and the signer has an RPC URL). */
@@ -202,11 +310,14 @@ export class RemoteEvmSigner extends AbstractSigner {
 export class RemoteTezosSigner implements HotSigner {
   readonly #client: SignerClient;
   readonly #keyId: string;
+  readonly #authorization: unknown;
   #key: PublicKeyView | undefined;
 
-  constructor(client: SignerClient, keyId: string) {
+  /** `authorization`: the policy authorization sent with every signature this instance asks for. */
+  constructor(client: SignerClient, keyId: string, authorization?: unknown) {
     this.#client = client;
     this.#keyId = keyId;
+    this.#authorization = authorization;
   }
 
   async #view(): Promise<PublicKeyView> {
@@ -232,7 +343,7 @@ export class RemoteTezosSigner implements HotSigner {
         "watermark",
       );
     }
-    const { signature } = await this.#client.signTezos(this.#keyId, buf2hex(bytes));
+    const { signature } = await this.#client.signTezos(this.#keyId, buf2hex(bytes), this.#authorization);
     const [raw] = b58DecodeAndCheckPrefix(signature, [PrefixV2.Ed25519Signature]);
     return raw;
   }

@@ -39,6 +39,10 @@ export interface SignerConfig {
     readonly maxGasLimit: bigint;
     readonly maxFeePerGas: bigint;
     readonly maxCandidates: number;
+    /** Fee-bump replacements signed per nonce (decision 0963). */
+    readonly maxReplacements?: number;
+    /** Most recent nonces per key whose last signed transaction is remembered for replacements. */
+    readonly replacementWindow?: number;
     readonly rpcUrl?: string;
   };
   readonly tezos: {
@@ -48,6 +52,12 @@ export interface SignerConfig {
     readonly bakers: readonly string[];
   };
   readonly allowlistFile?: string;
+  /**
+   * The policy gate: `on` (the default of `loadConfig`) verifies every sign request's policy
+   * authorization against the quorum-activated policy, pinned to the genesis quorum in
+   * `genesisFile`. A programmatic config without it runs without the gate (allowlist tests only).
+   */
+  readonly policy?: { readonly enforcement: "on" | "off"; readonly genesisFile?: string };
 }
 
 const LOCAL_ADDRESSES = fileURLToPath(new URL("../../../deploy/addresses/local.json", import.meta.url));
@@ -97,12 +107,16 @@ const schema = z.strictObject({
   SIGNER_EVM_MAX_GAS_LIMIT: uint("SIGNER_EVM_MAX_GAS_LIMIT").default(1_000_000n),
   SIGNER_EVM_MAX_FEE_PER_GAS: uint("SIGNER_EVM_MAX_FEE_PER_GAS").default(500_000_000_000n),
   SIGNER_EVM_MAX_CANDIDATES: z.coerce.number().int().min(1).max(256).default(16),
+  SIGNER_EVM_MAX_REPLACEMENTS: z.coerce.number().int().min(0).max(1000).default(10),
+  SIGNER_EVM_REPLACEMENT_WINDOW: z.coerce.number().int().min(1).max(100_000).default(256),
   SIGNER_EVM_RPC_URL: z.url().optional(),
   SIGNER_TEZOS_MAX_FEE_MUTEZ: uint("SIGNER_TEZOS_MAX_FEE_MUTEZ").default(100_000n),
   SIGNER_TEZOS_MAX_GAS_LIMIT: uint("SIGNER_TEZOS_MAX_GAS_LIMIT").default(100_000n),
   SIGNER_TEZOS_MAX_STORAGE_LIMIT: uint("SIGNER_TEZOS_MAX_STORAGE_LIMIT").default(2_000n),
   SIGNER_TEZOS_BAKERS: z.string().default(""),
   SIGNER_ALLOWLIST_FILE: z.string().optional(),
+  SIGNER_POLICY_ENFORCEMENT: z.enum(["on", "off"]).default("on"),
+  SIGNER_POLICY_GENESIS_FILE: z.string().optional(),
 });
 
 function parseKeys(spec: string): { keyId: string; curve: Curve }[] {
@@ -218,6 +232,8 @@ export function loadConfig(env: Record<string, string | undefined>): SignerConfi
       maxGasLimit: e.SIGNER_EVM_MAX_GAS_LIMIT,
       maxFeePerGas: e.SIGNER_EVM_MAX_FEE_PER_GAS,
       maxCandidates: e.SIGNER_EVM_MAX_CANDIDATES,
+      maxReplacements: e.SIGNER_EVM_MAX_REPLACEMENTS,
+      replacementWindow: e.SIGNER_EVM_REPLACEMENT_WINDOW,
       ...(e.SIGNER_EVM_RPC_URL !== undefined ? { rpcUrl: e.SIGNER_EVM_RPC_URL } : {}),
     },
     tezos: {
@@ -227,5 +243,11 @@ export function loadConfig(env: Record<string, string | undefined>): SignerConfi
       bakers,
     },
     ...(e.SIGNER_ALLOWLIST_FILE !== undefined ? { allowlistFile: resolve(e.SIGNER_ALLOWLIST_FILE) } : {}),
+    policy: {
+      enforcement: e.SIGNER_POLICY_ENFORCEMENT,
+      ...(e.SIGNER_POLICY_GENESIS_FILE !== undefined
+        ? { genesisFile: resolve(e.SIGNER_POLICY_GENESIS_FILE) }
+        : {}),
+    },
   };
 }

@@ -9,6 +9,23 @@ try {
   const config = loadConfig(process.env);
   const running = await startSigner(config);
   const keys = await running.core.listKeys();
+  if (config.policy?.enforcement === "off") {
+    process.stdout.write(
+      JSON.stringify({
+        time: new Date().toISOString(),
+        level: "warn",
+        msg: "SIGNER POLICY ENFORCEMENT IS OFF (SIGNER_POLICY_ENFORCEMENT=off): requests are signed on the allowlist alone; development and tests only",
+      }) + "\n",
+    );
+  } else if (config.policy?.genesisFile === undefined) {
+    process.stdout.write(
+      JSON.stringify({
+        time: new Date().toISOString(),
+        level: "warn",
+        msg: "no SIGNER_POLICY_GENESIS_FILE: no policy can be activated, every sign request will be refused",
+      }) + "\n",
+    );
+  }
   process.stdout.write(
     JSON.stringify({
       time: new Date().toISOString(),

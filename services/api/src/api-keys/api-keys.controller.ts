@@ -4,6 +4,7 @@ import type { FastifyReply } from "fastify";
 import { z } from "zod";
 import { API_KEY_ROLES } from "../../../db/src/schema.js";
 import { CurrentPrincipal, Roles, type Principal } from "../auth/roles.js";
+import { VerifiedKeyCache } from "../auth/verified-key-cache.js";
 import { IdempotencyService, requestHash } from "../http/idempotency.service.js";
 import { sendStored } from "../http/replies.js";
 import { parseIdempotencyKey, parseInput, parseUuid } from "../http/validation.js";
@@ -35,6 +36,7 @@ export class ApiKeysController {
   constructor(
     @Inject(ApiKeysService) private readonly keys: ApiKeysService,
     @Inject(IdempotencyService) private readonly idempotency: IdempotencyService,
+    @Inject(VerifiedKeyCache) private readonly verifiedKeys: VerifiedKeyCache,
   ) {}
 
   /**
@@ -92,6 +94,8 @@ export class ApiKeysController {
         return { status: 200, body: { id: keyId, revoked: true } };
       },
     );
+    // After the commit: the auth guard's cache must not serve the key again.
+    this.verifiedKeys.invalidate(keyId);
     return sendStored(reply, stored);
   }
 }

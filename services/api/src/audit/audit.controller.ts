@@ -3,6 +3,7 @@ import { ApiBearerAuth, ApiOkResponse, ApiProperty, ApiQuery, ApiTags } from "@n
 import { z } from "zod";
 import { Roles } from "../auth/roles.js";
 import { parseInput } from "../http/validation.js";
+import { verifyAuditChain } from "../../../db/src/audit-chain.js";
 import { AuditService } from "./audit.service.js";
 
 const auditQuerySchema = z.strictObject({
@@ -54,6 +55,22 @@ export class AuditController {
     return {
       items: rows.map((r) => ({ ...r, at: r.at.toISOString() })),
       next: rows.length === limit ? rows[rows.length - 1]!.seq : null,
+    };
+  }
+
+  /**
+   * Every row with the verification result; the answer is also a file `npm run audit:verify --
+   * --file` re-verifies offline (compare `verdict.headHash` with one recorded elsewhere).
+   */
+  @Get("export")
+  @ApiOkResponse({ description: "coldpath-audit-export/1: { format, exportedAt, rows, verdict }" })
+  async export(): Promise<unknown> {
+    const rows = await this.audit.all();
+    return {
+      format: "coldpath-audit-export/1",
+      exportedAt: new Date().toISOString(),
+      rows: rows.map((r) => ({ ...r, at: r.at.toISOString() })),
+      verdict: verifyAuditChain(rows),
     };
   }
 

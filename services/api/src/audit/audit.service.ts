@@ -33,6 +33,11 @@ export class AuditService {
     return this.audit.page(this.database.db, afterSeq, limit);
   }
 
+  /** Every row in seq order (the auditor's export). */
+  all(): Promise<AuditRow[]> {
+    return this.audit.all(this.database.db);
+  }
+
   async verify(): Promise<ChainVerdict> {
     return verifyAuditChain(await this.audit.all(this.database.db));
   }

@@ -2,11 +2,12 @@ import { Inject, Injectable, type CanActivate, type ExecutionContext } from "@ne
 import { Reflector } from "@nestjs/core";
 import type { FastifyRequest } from "fastify";
 import type { Database } from "../../../db/src/database.js";
-import type { ApiKeysRepository } from "../../../db/src/repositories.js";
+import type { ApiKeyRow, ApiKeysRepository } from "../../../db/src/repositories.js";
 import type { ApiKeyRole } from "../../../db/src/schema.js";
 import { ForbiddenError, UnauthorizedError } from "../../../shared/src/errors.js";
 import { API_KEYS_REPOSITORY, DATABASE } from "../tokens.js";
 import { parseApiKeyToken, secretMatches } from "./api-key-tokens.js";
+import { VerifiedKeyCache } from "./verified-key-cache.js";
 import { PUBLIC_METADATA, ROLES_METADATA, type AuthenticatedRequest } from "./roles.js";
 
 /**
@@ -20,7 +21,18 @@ export class ApiKeyGuard implements CanActivate {
     @Inject(Reflector) private readonly reflector: Reflector,
     @Inject(DATABASE) private readonly database: Database,
     @Inject(API_KEYS_REPOSITORY) private readonly keys: ApiKeysRepository,
+    @Inject(VerifiedKeyCache) private readonly cache: VerifiedKeyCache,
   ) {}
+
+  /** The key's row, from the short-lived cache or the database (see {@link VerifiedKeyCache}). */
+  async #row(id: string): Promise<ApiKeyRow | undefined> {
+    const cached = this.cache.get(id);
+    if (cached) return cached;
+    const generation = this.cache.generation(id);
+    const row = await this.keys.findById(this.database.db, id);
+    if (row) this.cache.put(row, generation);
+    return row;
+  }
 
   async canActivate(context: ExecutionContext): Promise<boolean> {
     const targets = [context.getHandler(), context.getClass()];
@@ -30,7 +42,7 @@ export class ApiKeyGuard implements CanActivate {
     const match = typeof header === "string" ? /^Bearer (\S+)$/i.exec(header) : null;
     const parsed = match ? parseApiKeyToken(match[1]!) : undefined;
     if (!parsed) throw new UnauthorizedError();
-    const row = await this.keys.findById(this.database.db, parsed.id);
+    const row = await this.#row(parsed.id);
     if (!row || row.revokedAt !== null || !secretMatches(row, parsed.secret)) {
       throw new UnauthorizedError("unknown or revoked API key");
     }

@@ -1,4 +1,13 @@
-import { Interface, JsonRpcProvider, Transaction, getAddress, isCallException, isError } from "ethers";
+import {
+  Interface,
+  JsonRpcProvider,
+  Transaction,
+  getAddress,
+  isCallException,
+  isError,
+  toQuantity,
+} from "ethers";
+import type { IndexedEvmLog } from "../indexer/sources.js";
 import {
   EvmRevertError,
   type EvmCall,
@@ -82,6 +91,19 @@ export class EthersEvmChain implements EvmChain {
     return { hash, blockNumber: r.blockNumber, success: false, revertReason };
   }
 
+  async receipts(hashes: readonly string[]): Promise<(EvmReceipt | null)[]> {
+    // In parallel over the provider's connections: one round trip of wall time for a pass.
+    return Promise.all(hashes.map((hash) => this.receipt(hash)));
+  }
+
+  async blockNumber(): Promise<number> {
+    return Number(await this.#provider.send("eth_blockNumber", []));
+  }
+
+  async minedNonce(address: string): Promise<bigint> {
+    return BigInt(await this.#provider.getTransactionCount(address, "latest"));
+  }
+
   async estimateGas(call: EvmCall): Promise<bigint> {
     try {
       return await this.#provider.estimateGas(call);
@@ -123,6 +145,33 @@ export class EthersEvmChain implements EvmChain {
       data: l.data,
       blockNumber: l.blockNumber,
       transactionHash: l.transactionHash,
+    }));
+  }
+
+  /** The hash of block `n`, or null when there is none (indexer reorg check). */
+  async blockHash(n: number): Promise<string | null> {
+    const block = (await this.#provider.send("eth_getBlockByNumber", [toQuantity(n), false])) as {
+      hash?: string;
+    } | null;
+    return block?.hash ?? null;
+  }
+
+  /** Logs of any of `addresses` in `fromBlock..toBlock`, with block hash and log index (indexer read). */
+  async logsInRange(
+    addresses: readonly string[],
+    fromBlock: number,
+    toBlock: number,
+  ): Promise<IndexedEvmLog[]> {
+    if (addresses.length === 0) return [];
+    const logs = await this.#provider.getLogs({ address: [...addresses], fromBlock, toBlock });
+    return logs.map((l) => ({
+      address: getAddress(l.address),
+      topics: l.topics,
+      data: l.data,
+      blockNumber: l.blockNumber,
+      blockHash: l.blockHash,
+      transactionHash: l.transactionHash,
+      logIndex: l.index,
     }));
   }
 

@@ -46,6 +46,12 @@ export interface EvmChain {
   sendRawTransaction(rawTx: string): Promise<string>;
   /** The receipt, or null while the transaction is not mined. */
   receipt(hash: string): Promise<EvmReceipt | null>;
+  /** Receipts of several transactions in one round trip where the node allows it, in order. */
+  receipts(hashes: readonly string[]): Promise<(EvmReceipt | null)[]>;
+  /** Number of the latest block. */
+  blockNumber(): Promise<number>;
+  /** Count of mined transactions from `address` (the nonce of its next transaction to be mined). */
+  minedNonce(address: string): Promise<bigint>;
   /** Gas the call needs. @throws {EvmRevertError} when the call would revert. */
   estimateGas(call: EvmCall): Promise<bigint>;
   /** `eth_call` at the latest block. @throws {EvmRevertError} when it reverts. */

@@ -45,7 +45,7 @@ export interface TezosChain {
    * @throws {TezosRefusalError} when the node's simulation refuses it.
    * @throws SignerClientError when the signer refuses to sign.
    */
-  sign(intent: TezosIntent): Promise<SignedTezosOperation>;
+  sign(intent: TezosIntent, authorization?: unknown): Promise<SignedTezosOperation>;
   /**
    * Injects signed bytes; answers the operation hash.
    *
@@ -56,4 +56,11 @@ export interface TezosChain {
   findInclusion(opHash: string, fromLevel: number): Promise<TezosInclusion | null>;
   /** Balance, delegate and storage of a delegation contract, read from the node. */
   contractStatus(kt1: string): Promise<DelegationStatus>;
+  /**
+   * The head level. Optional: without it and {@link maxOperationsTtl} the outbox cannot tell an
+   * expired branch and never re-forges.
+   */
+  headLevel?(): Promise<number>;
+  /** Blocks an operation's branch stays valid for (`max_operations_time_to_live`). */
+  maxOperationsTtl?(): Promise<number>;
 }

@@ -4,6 +4,7 @@ import { DelegationClient, type DelegationStatus } from "../../../../tezos/src/c
 import { OperationFailedError } from "../../../../tezos/src/errors.js";
 import { TaquitoSignerAdapter, type HotSigner } from "../../../../tezos/src/signer.js";
 import type { SignerClient } from "../../../signer/src/client.js";
+import type { TezosBlockLike } from "../indexer/sources.js";
 import { RemoteTezosSigner } from "../../../signer/src/client.js";
 import {
   TezosRefusalError,
@@ -61,12 +62,17 @@ interface ContentLike {
 export class TaquitoTezosChain implements TezosChain {
   readonly #rpcUrl: string;
   readonly #hot: HotSigner;
+  readonly #signer: SignerClient;
+  readonly #hotKeyId: string;
   readonly #reader: TezosToolkit;
   #hotAddress: string | undefined;
+  #ttl: number | undefined;
 
   constructor(rpcUrl: string, signer: SignerClient, hotKeyId: string) {
     this.#rpcUrl = rpcUrl;
     this.#hot = new RemoteTezosSigner(signer, hotKeyId);
+    this.#signer = signer;
+    this.#hotKeyId = hotKeyId;
     this.#reader = new TezosToolkit(rpcUrl);
   }
 
@@ -75,10 +81,15 @@ export class TaquitoTezosChain implements TezosChain {
     return this.#hotAddress;
   }
 
-  async sign(intent: TezosIntent): Promise<SignedTezosOperation> {
+  async sign(intent: TezosIntent, authorization?: unknown): Promise<SignedTezosOperation> {
     // A toolkit per operation: Taquito caches counters and signer state per toolkit.
     const tezos = new TezosToolkit(this.#rpcUrl);
-    tezos.setSignerProvider(new TaquitoSignerAdapter(new CapturingSigner(this.#hot)));
+    // The policy authorization travels with this operation's signature request only.
+    const hot =
+      authorization === undefined
+        ? this.#hot
+        : new RemoteTezosSigner(this.#signer, this.#hotKeyId, authorization);
+    tezos.setSignerProvider(new TaquitoSignerAdapter(new CapturingSigner(hot)));
     const client = new DelegationClient(tezos);
     const signedAtLevel = (await this.#reader.rpc.getBlockHeader()).level;
     try {
@@ -132,6 +143,32 @@ export class TaquitoTezosChain implements TezosChain {
       };
     }
     return null;
+  }
+
+  /** The protocol's operation time to live in blocks, read once from the node's constants. */
+  async maxOperationsTtl(): Promise<number> {
+    this.#ttl ??= Number((await this.#reader.rpc.getConstants()).max_operations_time_to_live);
+    return this.#ttl;
+  }
+
+  /** The head level (indexer read). */
+  async headLevel(): Promise<number> {
+    return (await this.#reader.rpc.getBlockHeader()).level;
+  }
+
+  /** The hash of the block at `level`, or null when there is none (indexer reorg check). */
+  async blockHashAt(level: number): Promise<string | null> {
+    try {
+      return (await this.#reader.rpc.getBlockHeader({ block: String(level) })).hash;
+    } catch (error) {
+      if ((error as { status?: number }).status === 404) return null;
+      throw error;
+    }
+  }
+
+  /** The block at `level` with its operations and receipts (indexer read). */
+  async blockAt(level: number): Promise<TezosBlockLike> {
+    return (await this.#reader.rpc.getBlock({ block: String(level) })) as unknown as TezosBlockLike;
   }
 
   contractStatus(kt1: string): Promise<DelegationStatus> {

@@ -22,6 +22,7 @@ export const erc20Interface = new Interface(["function balanceOf(address) view r
 export const chiefInterface = new Interface([
   "function deposits(address) view returns (uint256)",
   "function votes(address) view returns (bytes32)",
+  "function slates(bytes32, uint256) view returns (address)",
 ]);
 
 /** Custom errors of our contracts, so reverts are reported by name. */

@@ -1,5 +1,5 @@
 import { randomUUID } from "node:crypto";
-import { Inject, Injectable } from "@nestjs/common";
+import { Inject, Injectable, Optional } from "@nestjs/common";
 import { getAddress } from "ethers";
 import type { JsonValue } from "../../../shared/src/canonical-json.js";
 import { ConflictError, NotFoundError, ServiceError, ValidationError } from "../../../shared/src/errors.js";
@@ -12,6 +12,11 @@ import type {
   OperationsRepository,
 } from "../../../db/src/repositories.js";
 import { AuditService } from "../audit/audit.service.js";
+import {
+  PolicyEnforcementService,
+  type OperationStatusAfterPolicy,
+} from "../policy/policy-enforcement.service.js";
+import { ChainEventsService, type IndexedGovernanceState } from "../indexer/chain-events.service.js";
 import type { Principal } from "../auth/roles.js";
 import {
   CUSTOMERS_REPOSITORY,
@@ -23,6 +28,7 @@ import {
 } from "../tokens.js";
 import { chiefInterface, erc20Interface, factoryInterface, proxyInterface } from "./abi.js";
 import { customerSalt, predictProxyAddress } from "./create2.js";
+import { encodeVoteCandidates } from "./vote-calldata.js";
 import type { VoteInput } from "./governance.dto.js";
 import type { GovernanceRuntime } from "./settings.js";
 
@@ -43,7 +49,8 @@ export type HotAction =
 
 export interface QueuedOperation {
   readonly operationId: string;
-  readonly status: "queued";
+  /** `pending_approval` when the active policy requires approvals first. */
+  readonly status: OperationStatusAfterPolicy;
   readonly proxyAddress: string;
 }
 
@@ -66,7 +73,17 @@ export class GovernanceService {
     @Inject(EVM_OUTBOX_REPOSITORY) private readonly outbox: EvmOutboxRepository,
     @Inject(GOVERNANCE_PROXIES_REPOSITORY) private readonly proxies: GovernanceProxiesRepository,
     @Inject(AuditService) private readonly audit: AuditService,
+    @Optional() @Inject(ChainEventsService) private readonly chainEvents?: ChainEventsService,
+    @Optional() @Inject(PolicyEnforcementService) private readonly policy?: PolicyEnforcementService,
   ) {}
+
+  /** Status each queued operation got from the policy, read once by the method that queued it. */
+  readonly #policyStatus = new Map<string, OperationStatusAfterPolicy>();
+  #statusOf(operationId: string): OperationStatusAfterPolicy {
+    const status = this.#policyStatus.get(operationId) ?? "queued";
+    this.#policyStatus.delete(operationId);
+    return status;
+  }
 
   /** @throws {ServiceError} `governance_not_configured` (503) when no chain or signer is set up. */
   configured(): GovernanceRuntime {
@@ -138,7 +155,7 @@ export class GovernanceService {
       operationId,
       createdAt: ctx.now,
     });
-    return { operationId, status: "queued", proxyAddress };
+    return { operationId, status: this.#statusOf(operationId), proxyAddress };
   }
 
   /**
@@ -200,7 +217,7 @@ export class GovernanceService {
         break;
       case "vote":
         if (action.vote.kind === "candidates") {
-          data = proxyInterface.encodeFunctionData("vote(address[])", [action.vote.candidates]);
+          data = encodeVoteCandidates(action.vote.candidates);
           intent = { call: "vote", candidates: action.vote.candidates };
         } else {
           data = proxyInterface.encodeFunctionData("vote(bytes32)", [action.vote.slate]);
@@ -212,23 +229,26 @@ export class GovernanceService {
       ...intent,
       proxy: address,
     });
-    return { operationId, status: "queued", proxyAddress: address };
+    return { operationId, status: this.#statusOf(operationId), proxyAddress: address };
   }
 
   /**
    * Chain truth for the customer's proxy: whether it exists, GOV it holds, GOV locked in the
    * chief, the slate it votes for, and its Locked/Freed/Voted events.
    */
-  async status(customerId: string): Promise<{
-    customerId: string;
-    proxyAddress: string;
-    deployed: boolean;
-    govBalance: string;
-    chiefDeposits: string;
-    slate: string;
-    originateOperationId: string;
-    events: { name: string; value: string; blockNumber: number; transactionHash: string }[];
-  }> {
+  async status(customerId: string): Promise<
+    {
+      customerId: string;
+      proxyAddress: string;
+      deployed: boolean;
+      govBalance: string;
+      chiefDeposits: string;
+      slate: string;
+      originateOperationId: string;
+      events: { name: string; value: string; blockNumber: number; transactionHash: string }[];
+      candidates: string[];
+    } & IndexedGovernanceState
+  > {
     const { settings, chain } = this.configured();
     const proxy = await this.#proxyOf(this.database.db, customerId);
     const address = proxy.proxyAddress;
@@ -258,6 +278,10 @@ export class GovernanceService {
         transactionHash: log.transactionHash,
       };
     });
+    const candidates = await this.#slateMembers(settings.chief, String(slate), settings.maxCandidates);
+    const indexed = this.chainEvents
+      ? await this.chainEvents.governanceState(customerId, address)
+      : { indexed: null, operations: [] };
     return {
       customerId,
       proxyAddress: address,
@@ -267,14 +291,35 @@ export class GovernanceService {
       slate: String(slate),
       originateOperationId: proxy.operationId,
       events,
+      candidates,
+      ...indexed,
     };
+  }
+
+  /** The candidates of `slate`, read from the chief's `slates(slate, i)` until it has no more. */
+  async #slateMembers(chief: string, slate: string, max: number): Promise<string[]> {
+    if (/^0x0{64}$/.test(slate)) return [];
+    const { chain } = this.configured();
+    const members: string[] = [];
+    for (let i = 0; i < max; i++) {
+      try {
+        const out = await chain.call({
+          to: chief,
+          data: chiefInterface.encodeFunctionData("slates", [slate, i]),
+        });
+        members.push(getAddress(String(chiefInterface.decodeFunctionResult("slates", out)[0])));
+      } catch {
+        // Reading past the end of the slate's array reverts: that is its length.
+        break;
+      }
+    }
+    return members;
   }
 
   async #proxyOf(ex: Tx | Database["db"], customerId: string): Promise<GovernanceProxyRow> {
     this.configured();
-    const customer = await this.customers.findById(ex, customerId);
-    if (!customer) throw new NotFoundError("customer", customerId);
-    const proxy = await this.proxies.findByCustomer(ex, customerId);
+    const { customerExists, proxy } = await this.proxies.findWithCustomer(ex, customerId);
+    if (!customerExists) throw new NotFoundError("customer", customerId);
     if (!proxy) {
       throw new ConflictError("no_proxy", "the customer has no vote proxy yet; originate one first", "id");
     }
@@ -292,28 +337,21 @@ export class GovernanceService {
   ): Promise<string> {
     const operationId = randomUUID();
     const from = await this.hotAddress();
-    await this.operations.insertQueued(tx, {
-      id: operationId,
-      customerId,
-      chain: "evm",
-      kind,
-      apiKeyId: ctx.principal.keyId,
-      idempotencyKey: ctx.idempotencyKey,
-      requestHash: ctx.requestHash,
-      at: ctx.now,
-    });
-    await this.outbox.insert(tx, {
-      operationId,
-      fromAddress: from,
-      toAddress: to,
-      data,
-      intent,
-      nonce: null,
-      rawTx: null,
-      leaseOwner: null,
-      leaseUntil: null,
-      attempts: 0,
-    });
+    // The operation and its outbox row in one statement: one round trip on the accept path.
+    await this.outbox.insertWithOperation(
+      tx,
+      {
+        id: operationId,
+        customerId,
+        chain: "evm",
+        kind,
+        apiKeyId: ctx.principal.keyId,
+        idempotencyKey: ctx.idempotencyKey,
+        requestHash: ctx.requestHash,
+        at: ctx.now,
+      },
+      { fromAddress: from, toAddress: to, data, intent },
+    );
     await this.audit.record(
       tx,
       ctx.principal,
@@ -321,6 +359,20 @@ export class GovernanceService {
       { operationId, customerId, from, to, data, intent },
       ctx.now,
     );
+    // Policy last, in the same transaction: a deny (403) rolls the operation back.
+    if (this.policy) {
+      const { settings } = this.configured();
+      const status = await this.policy.enforceEvm(tx, ctx, {
+        operationId,
+        customerId,
+        kind,
+        to,
+        intent,
+        chainId: settings.chainId,
+        chief: settings.chief,
+      });
+      this.#policyStatus.set(operationId, status);
+    }
     return operationId;
   }
 

@@ -3,8 +3,8 @@ import { Inject, Injectable } from "@nestjs/common";
 import { canonicalJson, type JsonValue } from "../../../shared/src/canonical-json.js";
 import { ConflictError } from "../../../shared/src/errors.js";
 import type { Database, Tx } from "../../../db/src/database.js";
-import type { IdempotencyRepository } from "../../../db/src/repositories.js";
-import { CLOCK, DATABASE, IDEMPOTENCY_REPOSITORY, type Clock } from "../tokens.js";
+import type { AuditRepository, IdempotencyRepository } from "../../../db/src/repositories.js";
+import { AUDIT_REPOSITORY, CLOCK, DATABASE, IDEMPOTENCY_REPOSITORY, type Clock } from "../tokens.js";
 import type { Principal } from "../auth/roles.js";
 
 export interface StoredResponse {
@@ -24,7 +24,8 @@ export function requestHash(method: string, route: string, body: unknown): strin
 /**
  * Runs a write exactly once per (API key, idempotency key). The key is claimed, the write done,
  * the audit row appended and the response stored, all in one transaction: a failure leaves no
- * trace and the client may retry; a success is replayed byte for byte.
+ * trace and the client may retry; a success is replayed byte for byte. Audit rows the write
+ * appends on its transaction are written at its end (see {@link AuditRepository.defer}).
  */
 @Injectable()
 export class IdempotencyService {
@@ -32,6 +33,7 @@ export class IdempotencyService {
     @Inject(DATABASE) private readonly database: Database,
     @Inject(IDEMPOTENCY_REPOSITORY) private readonly records: IdempotencyRepository,
     @Inject(CLOCK) private readonly clock: Clock,
+    @Inject(AUDIT_REPOSITORY) private readonly audit: AuditRepository,
   ) {}
 
   /** @throws {ConflictError} `idempotency_key_reused` when the key was used for another request. */
@@ -62,8 +64,14 @@ export class IdempotencyService {
         }
         return { status: existing.responseStatus, body: existing.responseBody as JsonValue, replayed: true };
       }
+      // The work's audit rows are written last, in the same round trip as the stored answer, so
+      // the audit chain's lock is held only for that statement and the commit.
+      this.audit.defer(tx);
       const result = await work(tx, now);
-      await this.records.saveResponse(tx, principal.keyId, key, result.status, result.body);
+      await this.audit.flush(
+        tx,
+        this.records.saveResponseStatement(principal.keyId, key, result.status, result.body),
+      );
       return { ...result, replayed: false };
     });
   }

@@ -1,5 +1,5 @@
 import { randomUUID } from "node:crypto";
-import { Inject, Injectable } from "@nestjs/common";
+import { Inject, Injectable, Optional } from "@nestjs/common";
 import type { JsonValue } from "../../../shared/src/canonical-json.js";
 import { ConflictError, NotFoundError, ServiceError } from "../../../shared/src/errors.js";
 import type { Database, Tx } from "../../../db/src/database.js";
@@ -11,6 +11,11 @@ import type {
   TezosOutboxRepository,
 } from "../../../db/src/repositories.js";
 import { AuditService } from "../audit/audit.service.js";
+import {
+  PolicyEnforcementService,
+  type OperationStatusAfterPolicy,
+} from "../policy/policy-enforcement.service.js";
+import { ChainEventsService, type IndexedStakingState } from "../indexer/chain-events.service.js";
 import type { TezosIntent } from "../chains/tezos-chain.js";
 import type { RequestContext } from "../governance/governance.service.js";
 import {
@@ -25,7 +30,8 @@ import type { StakingRuntime } from "./settings.js";
 
 export interface QueuedStakingOperation {
   readonly operationId: string;
-  readonly status: "queued";
+  /** `pending_approval` when the active policy requires approvals first. */
+  readonly status: OperationStatusAfterPolicy;
 }
 
 /**
@@ -42,7 +48,17 @@ export class StakingService {
     @Inject(TEZOS_OUTBOX_REPOSITORY) private readonly outbox: TezosOutboxRepository,
     @Inject(STAKING_CONTRACTS_REPOSITORY) private readonly contracts: StakingContractsRepository,
     @Inject(AuditService) private readonly audit: AuditService,
+    @Optional() @Inject(ChainEventsService) private readonly chainEvents?: ChainEventsService,
+    @Optional() @Inject(PolicyEnforcementService) private readonly policy?: PolicyEnforcementService,
   ) {}
+
+  /** Status each queued operation got from the policy, read once by the method that queued it. */
+  readonly #policyStatus = new Map<string, OperationStatusAfterPolicy>();
+  #statusOf(operationId: string): OperationStatusAfterPolicy {
+    const status = this.#policyStatus.get(operationId) ?? "queued";
+    this.#policyStatus.delete(operationId);
+    return status;
+  }
 
   /** @throws {ServiceError} `staking_not_configured` (503) when no node or signer is set up. */
   configured(): StakingRuntime {
@@ -96,7 +112,7 @@ export class StakingService {
       operationId,
       createdAt: ctx.now,
     });
-    return { operationId, status: "queued" };
+    return { operationId, status: this.#statusOf(operationId) };
   }
 
   /**
@@ -124,22 +140,30 @@ export class StakingService {
       contract: contract.contractAddress,
       baker,
     });
-    return { operationId, status: "queued" };
+    return { operationId, status: this.#statusOf(operationId) };
   }
 
   /** Chain truth for the customer's delegation contract: KT1, balance, delegate, storage. */
-  async status(customerId: string): Promise<{
-    customerId: string;
-    originateOperationId: string;
-    contractAddress: string | null;
-    balanceMutez: string | null;
-    delegate: string | null;
-    storageCold: string | null;
-    storageHot: string | null;
-  }> {
+  async status(customerId: string): Promise<
+    {
+      customerId: string;
+      originateOperationId: string;
+      contractAddress: string | null;
+      balanceMutez: string | null;
+      delegate: string | null;
+      storageCold: string | null;
+      storageHot: string | null;
+    } & IndexedStakingState
+  > {
     const { chain } = this.configured();
     const contract = await this.#contractOf(this.database.db, customerId);
-    const base = { customerId, originateOperationId: contract.operationId };
+    const base = {
+      customerId,
+      originateOperationId: contract.operationId,
+      ...(this.chainEvents
+        ? await this.chainEvents.stakingState(customerId, contract.contractAddress)
+        : { indexed: null, operations: [] }),
+    };
     if (contract.contractAddress === null) {
       return {
         ...base,
@@ -231,6 +255,13 @@ export class StakingService {
       { operationId, customerId, intent: intent as unknown as JsonValue },
       ctx.now,
     );
+    // Policy last, in the same transaction: a deny (403) rolls the operation back.
+    if (this.policy) {
+      this.#policyStatus.set(
+        operationId,
+        await this.policy.enforceTezos(tx, ctx, { operationId, customerId, intent }),
+      );
+    }
     return operationId;
   }
 }

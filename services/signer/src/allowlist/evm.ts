@@ -1,14 +1,16 @@
 /**
  * The EVM half of the signer's own policy. It decodes the raw unsigned transaction itself and
  * says yes only to EIP-1559 factory originations for this signer's hot key and lock / free /
- * freeAll / vote on proxies it knows, at the expected nonce, on the configured chain, within
- * fee caps. The caller's description of the request is never consulted.
+ * freeAll / vote on proxies it knows, at the expected nonce (or as a fee bump of what it signed at
+ * a used one, decision 0963), on the configured chain, within fee caps. The caller's description of the request is never consulted.
  */
 import { Transaction, getAddress, getBytes } from "ethers";
 import { InvalidInputError, PolicyRefusedError } from "../errors.js";
 import { CalldataError, decodeFactoryCall, decodeProxyCall } from "./evm-abi.js";
 import type { CreateProxyCall, ProxyCall } from "./evm-abi.js";
 import { predictProxyAddress } from "./create2.js";
+import { DEFAULT_MAX_REPLACEMENTS, checkReplacement, signedRecord } from "./evm-replacement.js";
+import type { SignedAtNonce } from "./evm-replacement.js";
 
 /** A factory the signer may originate through, with its implementation (for CREATE2). */
 export interface EvmFactory {
@@ -23,6 +25,8 @@ export interface EvmPolicyConfig {
   readonly maxGasLimit: bigint;
   readonly maxFeePerGas: bigint;
   readonly maxCandidates: number;
+  /** Replacements signed per nonce (decision 0963); {@link DEFAULT_MAX_REPLACEMENTS} when absent. */
+  readonly maxReplacements?: number;
 }
 
 /** What the signer knows at the time of the request. */
@@ -33,6 +37,11 @@ export interface EvmPolicyContext {
   readonly expectedNonce: bigint | undefined;
   /** The hot key a known proxy was created with (`"*"` for an operator allowlist entry). */
   readonly knownProxy: (address: string) => string | undefined;
+  /**
+   * The last transaction this key signed at a nonce, when remembered. Without it every used nonce
+   * is refused as a replay; with it a fee bump of that transaction is accepted (decision 0963).
+   */
+  readonly signedAt?: (nonce: bigint) => SignedAtNonce | undefined;
 }
 
 /** What an accepted transaction does. */
@@ -47,6 +56,10 @@ export interface EvmDecision {
   readonly nonce: bigint;
   /** keccak256 of the unsigned serialisation (what is signed). */
   readonly digest: Uint8Array;
+  /** True when this re-signs an already used nonce: the next expected nonce does not move. */
+  readonly replacement: boolean;
+  /** What to journal as the last transaction signed at `nonce` before the signature is released. */
+  readonly record: SignedAtNonce;
 }
 
 /**
@@ -165,13 +178,17 @@ export function checkEvmTransaction(
       "nonce",
       nonce.toString(),
     );
-  if (nonce < ctx.expectedNonce)
-    refuse(
-      "EVM_NONCE_REPLAY",
-      `nonce ${nonce} already used; next is ${ctx.expectedNonce}`,
-      "nonce",
-      nonce.toString(),
+  if (nonce < ctx.expectedNonce) {
+    // Every rule above (target, calldata, gas and fee caps) has already applied to the replacement.
+    const record = checkReplacement(
+      ctx.signedAt?.(nonce),
+      tx,
+      nonce,
+      ctx.expectedNonce,
+      config.maxReplacements ?? DEFAULT_MAX_REPLACEMENTS,
     );
+    return { tx, intent, nonce, digest: getBytes(tx.unsignedHash), replacement: true, record };
+  }
   if (nonce > ctx.expectedNonce)
     refuse(
       "EVM_NONCE_GAP",
@@ -180,7 +197,14 @@ export function checkEvmTransaction(
       nonce.toString(),
     );
 
-  return { tx, intent, nonce, digest: getBytes(tx.unsignedHash) };
+  return {
+    tx,
+    intent,
+    nonce,
+    digest: getBytes(tx.unsignedHash),
+    replacement: false,
+    record: signedRecord(tx, 0),
+  };
 }
 
 function decideTarget(to: string, data: string, config: EvmPolicyConfig, ctx: EvmPolicyContext): EvmIntent {

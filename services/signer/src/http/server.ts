@@ -39,11 +39,24 @@ export interface RunningSignerServer {
 
 const hex = z.string().regex(/^0x([0-9a-fA-F]{2})+$/, "expected 0x-prefixed hex bytes");
 const keyId = z.string().min(1).max(64);
-const evmBody = z.strictObject({ keyId, unsignedTx: hex });
+// The policy authorization is checked by the core's policy gate, which names its bad fields.
+const authorization = z.unknown().optional();
+const evmBody = z.strictObject({ keyId, unsignedTx: hex, authorization });
+/** Most transactions one batch may carry (the body limit usually bounds it first). */
+export const MAX_EVM_BATCH = 128;
+// Items are strings here and decoded one by one by the core, so a malformed item is refused on
+// its own instead of failing the batch.
+const evmBatchBody = z.strictObject({
+  keyId,
+  unsignedTxs: z.array(z.string().max(65536)).min(1).max(MAX_EVM_BATCH),
+  authorizations: z.array(z.unknown()).max(MAX_EVM_BATCH).optional(),
+});
 const tezosBody = z.strictObject({
   keyId,
   forgedBytes: z.string().regex(/^(0x)?([0-9a-fA-F]{2})+$/, "expected hex bytes"),
+  authorization,
 });
+const policyChainBody = z.strictObject({ versions: z.array(z.unknown()).min(1).max(10_000) });
 const nonceBody = z.strictObject({
   keyId,
   nonce: z
@@ -89,6 +102,16 @@ async function readBody(req: IncomingMessage, limit: number): Promise<unknown> {
   } catch (err) {
     throw new InvalidInputError("body", text.slice(0, 40), `malformed JSON: ${(err as Error).message}`);
   }
+}
+
+/** The public part of a refusal: code, message, the field it names and the policy reason. */
+function errorBody(err: SignerError): { code: string; message: string; field?: string; reason?: string } {
+  return {
+    code: err.code,
+    message: err.message,
+    ...(err.field !== undefined ? { field: err.field } : {}),
+    ...("reason" in err ? { reason: String(err.reason) } : {}),
+  };
 }
 
 function send(res: ServerResponse, status: number, body: unknown, close = false): void {
@@ -138,12 +161,29 @@ export async function startSignerServer(opts: SignerServerOptions): Promise<Runn
     if (method === "GET" && path === "/v1/keys") return [200, { keys: await core.listKeys() }];
     if (method === "POST" && path === "/v1/sign/evm") {
       const body = validate(evmBody, await readBody(req, limit));
-      const { signedTx, hash, intent } = await core.signEvm(body.keyId, body.unsignedTx);
+      const { signedTx, hash, intent } = await core.signEvm(body.keyId, body.unsignedTx, body.authorization);
       return [200, { signedTx, hash, intent }];
+    }
+    if (method === "POST" && path === "/v1/sign/evm/batch") {
+      const body = validate(evmBatchBody, await readBody(req, limit));
+      const outcomes = await core.signEvmBatch(body.keyId, body.unsignedTxs, body.authorizations);
+      const results = outcomes.map((o) =>
+        o.ok
+          ? { ok: true, signedTransaction: o.signedTx, hash: o.hash, intent: o.intent }
+          : { ok: false, error: { ...errorBody(o.error), status: o.error.status } },
+      );
+      const refused = results.filter((r) => !r.ok).length;
+      if (refused > 0) log({ level: "warn", msg: "batch items refused", keyId: body.keyId, refused });
+      return [200, { results }];
     }
     if (method === "POST" && path === "/v1/sign/tezos") {
       const body = validate(tezosBody, await readBody(req, limit));
-      return [200, await core.signTezos(body.keyId, body.forgedBytes)];
+      return [200, await core.signTezos(body.keyId, body.forgedBytes, body.authorization)];
+    }
+    if (method === "GET" && path === "/v1/policy") return [200, { active: core.policyStatus }];
+    if (method === "POST" && path === "/v1/policy/chain") {
+      const body = validate(policyChainBody, await readBody(req, limit));
+      return [200, { active: core.acceptPolicyChain(body.versions) }];
     }
     if (method === "POST" && path === "/v1/evm/nonce") {
       const body = validate(nonceBody, await readBody(req, limit));
@@ -174,14 +214,8 @@ export async function startSignerServer(opts: SignerServerOptions): Promise<Runn
       })
       .catch((err: unknown) => {
         if (err instanceof SignerError && err.status < 500) {
-          const error = {
-            code: err.code,
-            message: err.message,
-            ...(err.field !== undefined ? { field: err.field } : {}),
-          };
-          const reason = "reason" in err ? { reason: String(err.reason) } : {};
           // After a 413 the rest of the body is not read: close the connection instead.
-          send(res, err.status, { error: { ...error, ...reason } }, err instanceof BodyTooLargeError);
+          send(res, err.status, { error: errorBody(err) }, err instanceof BodyTooLargeError);
           return err.status;
         }
         const code = err instanceof SignerError ? err.code : "SIGNER_INTERNAL";

@@ -5,13 +5,14 @@
 import { existsSync, readFileSync } from "node:fs";
 import { sha256 } from "@noble/hashes/sha2.js";
 import { bytesToHex } from "@noble/hashes/utils.js";
-import { appendLineDurable, writeFileAtomic } from "./files.js";
+import { appendLinesDurable, writeFileAtomic } from "./files.js";
 
 /** One audit record as written. */
 export interface AuditRecord {
   readonly time: string;
   readonly outcome: "signed" | "refused";
-  readonly chain: "evm" | "tezos";
+  /** `policy` records policy chains the signer accepted or refused. */
+  readonly chain: "evm" | "tezos" | "policy";
   readonly keyId: string;
   /** Hex digest of what was (or would have been) signed; null when the bytes did not parse. */
   readonly digest: string | null;
@@ -50,9 +51,20 @@ export class AuditLog {
 
   /** Appends a record and fsyncs. */
   append(record: Omit<AuditRecord, "prev" | "time">): void {
-    const line = JSON.stringify({ time: new Date().toISOString(), ...record, prev: this.#last });
-    appendLineDurable(this.#path, line);
-    this.#last = hashLine(line);
+    this.appendMany([record]);
+  }
+
+  /** Appends records, chained in order, with one write and one fsync (a batch's decisions). */
+  appendMany(records: readonly Omit<AuditRecord, "prev" | "time">[]): void {
+    const time = new Date().toISOString();
+    let last = this.#last;
+    const lines = records.map((record) => {
+      const line = JSON.stringify({ time, ...record, prev: last });
+      last = hashLine(line);
+      return line;
+    });
+    appendLinesDurable(this.#path, lines);
+    this.#last = last;
   }
 
   /**

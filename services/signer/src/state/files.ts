@@ -25,9 +25,15 @@ export function writeFileAtomic(path: string, data: string | Uint8Array, mode = 
 
 /** Appends one line (a newline is added) and fsyncs before returning. */
 export function appendLineDurable(path: string, line: string): void {
+  appendLinesDurable(path, [line]);
+}
+
+/** Appends lines (each gets a newline) in one write and one fsync; nothing happens for none. */
+export function appendLinesDurable(path: string, lines: readonly string[]): void {
+  if (lines.length === 0) return;
   const fd = openSync(path, "a", 0o600);
   try {
-    writeSync(fd, Buffer.from(line + "\n", "utf8"));
+    writeSync(fd, Buffer.from(lines.map((l) => l + "\n").join(""), "utf8"));
     fsyncSync(fd);
   } finally {
     closeSync(fd);

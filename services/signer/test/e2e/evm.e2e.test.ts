@@ -49,6 +49,7 @@ describe("hot signer against Hardhat's EVM", () => {
     const factory = await stack.factory.getAddress();
     const config = loadConfig({
       SIGNER_API_TOKEN: TOKEN,
+      SIGNER_POLICY_ENFORCEMENT: "off", // predates the policy gate (issue 7)
       SIGNER_PORT: "0",
       SIGNER_DATA_DIR: tempDir("coldpath-signer-e2e-"),
       SIGNER_SEALED_PASSPHRASE: "e2e passphrase, test only",

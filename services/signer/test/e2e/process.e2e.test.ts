@@ -59,6 +59,7 @@ describe("the signer process", () => {
   it("keeps nonce and learned proxy across a SIGKILL right after signing", async () => {
     const env = {
       SIGNER_API_TOKEN: TOKEN,
+      SIGNER_POLICY_ENFORCEMENT: "off", // predates the policy gate (issue 7)
       SIGNER_PORT: "0",
       SIGNER_DATA_DIR: tempDir("coldpath-signer-proc-"),
       SIGNER_SEALED_PASSPHRASE: "process test passphrase",
@@ -78,7 +79,9 @@ describe("the signer process", () => {
     assert.equal((await client.key("evm-hot")).nextNonce, "1");
     await assert.rejects(
       client.signEvm("evm-hot", createProxyTx(hot, 0, "0x" + "cd".repeat(32))),
-      (e: unknown) => e instanceof SignerClientError && e.reason === "EVM_NONCE_REPLAY",
+      // A different call at a used nonce is never a fee-bump replacement (decision 0963).
+      (e: unknown) =>
+        e instanceof SignerClientError && e.reason === "EVM_NONCE_REPLACEMENT_REFUSED" && e.field === "data",
     );
     const lock = unsignedTx({
       to: String(intent["proxy"]),

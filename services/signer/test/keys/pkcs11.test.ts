@@ -82,6 +82,7 @@ describe("PKCS#11 backend (SoftHSM)", { skip: softhsmSkip }, () => {
     const running = await startSigner(
       loadConfig({
         SIGNER_API_TOKEN: "p".repeat(40),
+        SIGNER_POLICY_ENFORCEMENT: "off", // predates the policy gate (issue 7)
         SIGNER_PORT: "0",
         SIGNER_DATA_DIR: tempDir("coldpath-signer-p11-"),
         SIGNER_BACKEND: "pkcs11",

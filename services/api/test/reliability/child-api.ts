@@ -1,0 +1,103 @@
+/**
+ * Starts the real API entry point (`services/api/src/main.ts`) as a child process, so tests can
+ * SIGKILL it at a chosen moment and start it again on the same database.
+ */
+import { spawn, type ChildProcess } from "node:child_process";
+import { createWriteStream, existsSync, readFileSync } from "node:fs";
+import { createServer } from "node:net";
+import { fileURLToPath } from "node:url";
+
+const ROOT = fileURLToPath(new URL("../../../../", import.meta.url));
+const MAIN = fileURLToPath(new URL("../../src/main.ts", import.meta.url));
+const TSCONFIG = fileURLToPath(new URL("../../../tsconfig.json", import.meta.url));
+
+export interface ChildApi {
+  readonly url: string;
+  readonly process: ChildProcess;
+  /** SIGKILL, then wait until the process is gone. */
+  kill(): Promise<void>;
+  /** SIGTERM (graceful), then wait. */
+  stop(): Promise<void>;
+}
+
+export async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.on("error", reject);
+    server.listen(0, "127.0.0.1", () => {
+      const address = server.address();
+      server.close(() => (typeof address === "object" && address ? resolve(address.port) : reject()));
+    });
+  });
+}
+
+/** Waits until `check` answers true, polling every `everyMs`; throws after `timeoutMs`. */
+export async function waitFor(
+  what: string,
+  check: () => Promise<boolean> | boolean,
+  timeoutMs = 30_000,
+  everyMs = 100,
+): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    if (await check()) return;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, everyMs));
+  }
+}
+
+/**
+ * Spawns the API with `env` (on top of a minimal environment) and waits for `/health`. The
+ * child's output goes to `logFile`.
+ */
+export async function startChildApi(env: Record<string, string>, logFile: string): Promise<ChildApi> {
+  const port = await freePort();
+  const child = spawn(process.execPath, ["--import", "tsx", MAIN], {
+    cwd: ROOT,
+    env: {
+      PATH: process.env.PATH ?? "",
+      HOME: process.env.HOME ?? "/tmp",
+      TSX_TSCONFIG_PATH: TSCONFIG,
+      HOST: "127.0.0.1",
+      PORT: String(port),
+      LOG_LEVEL: "info",
+      ...env,
+    },
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+  const log = createWriteStream(logFile, { flags: "a" });
+  child.stdout.pipe(log);
+  child.stderr.pipe(log);
+  const exited = new Promise<void>((resolve) => child.once("exit", () => resolve()));
+  const url = `http://127.0.0.1:${port}`;
+  let gone = false;
+  void exited.then(() => (gone = true));
+  await waitFor(
+    `the API on port ${port} (log ${logFile})`,
+    async () => {
+      if (gone)
+        throw new Error(
+          `the API exited at start: ${existsSync(logFile) ? readFileSync(logFile, "utf8").slice(-2000) : ""}`,
+        );
+      try {
+        return (await fetch(`${url}/health`)).status === 200;
+      } catch {
+        return false;
+      }
+    },
+    40_000,
+    150,
+  );
+  return {
+    url,
+    process: child,
+    async kill() {
+      if (!gone) child.kill("SIGKILL");
+      await exited;
+    },
+    async stop() {
+      if (!gone) child.kill("SIGTERM");
+      await exited;
+    },
+  };
+}

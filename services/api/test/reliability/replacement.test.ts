@@ -1,0 +1,187 @@
+/**
+ * The worker's fee bump through the signer's replacement rule (decision 0963), on Hardhat's EVM
+ * with automine off: the signer's own next nonce never moves, a replacement the signer signed but
+ * the service never recorded (a lost answer) is recovered by asking one bump above, and a
+ * replacement the signer refuses leaves the stuck attempt waiting and still confirmable.
+ */
+import { after, before, describe, it } from "node:test";
+import assert from "node:assert/strict";
+import type { NestFastifyApplication } from "@nestjs/platform-fastify";
+import { Transaction, Wallet, getAddress } from "ethers";
+import { sql } from "drizzle-orm";
+import { rowsOf, type Database } from "../../../db/src/database.js";
+import { ApiKeysRepository } from "../../../db/src/repositories.js";
+import { EvmAttemptsRepository } from "../../../db/src/repositories-outbox-reliability.js";
+import { openMigratedPglite } from "../../../db/test/targets.js";
+import { createApp } from "../../src/app.js";
+import { issueApiKey } from "../../src/auth/api-key-tokens.js";
+import { loadConfig } from "../../src/config.js";
+import { HttpMetrics } from "../../src/http/metrics.js";
+import { JsonLogger } from "../../src/logger.js";
+import { bumpFees, raiseBy, type Fees } from "../../src/outbox/fees.js";
+import { OutboxWorker } from "../../src/outbox/outbox.worker.js";
+import { VALID_TZ1 } from "../helpers.js";
+import { startEvmRig, type EvmRig } from "./evm-rig.js";
+
+const GWEI = 1_000_000_000n;
+
+describe("fee bumps as signer replacements (Hardhat, automine off, PGlite)", () => {
+  let rig: EvmRig;
+  let database: Database;
+  let app: NestFastifyApplication;
+  let worker: OutboxWorker;
+  let operator: string;
+  let customerId: string;
+  let seq = 0;
+  const logs: string[] = [];
+
+  const post = async (path: string, body: unknown, token = operator) => {
+    const res = await app.inject({
+      method: "POST",
+      url: path,
+      headers: {
+        authorization: `Bearer ${token}`,
+        "idempotency-key": `replacement-${++seq}`,
+        "content-type": "application/json",
+      },
+      payload: JSON.stringify(body),
+    });
+    assert.ok(res.statusCode < 300, res.body);
+    return res.json() as { id: string; operationId: string };
+  };
+  const status = async (id: string) =>
+    rowsOf<{ status: string; tx_hash: string | null }>(
+      await database.db.execute(sql`select status, tx_hash from operations where id = ${id}`),
+    )[0]!;
+  const freeLease = (id: string) =>
+    database.db.execute(
+      sql`update evm_outbox set lease_until = null, lease_owner = null where operation_id = ${id}`,
+    );
+  const mine = (blocks = 1) => rig.rpc("hardhat_mine", ["0x" + blocks.toString(16)]);
+  const attempts = (id: string) => new EvmAttemptsRepository().listFor(database.db, id);
+  const nextNonce = async () => (await rig.signerClient.key("evm-hot")).nextNonce;
+
+  before(async () => {
+    rig = await startEvmRig();
+    database = await openMigratedPglite();
+    app = await createApp({
+      config: loadConfig({ DATA_DIR: "memory://" }),
+      database,
+      logger: new JsonLogger("info", (line) => logs.push(line)),
+      metrics: new HttpMetrics(false),
+      governance: rig.governance,
+      reliability: { leaseMs: 3_000, bumpAfterMs: 100, bumpAfterBlocks: 2, bumpBps: 1250n, pipelineDepth: 8 },
+    });
+    worker = app.get(OutboxWorker);
+    const keys = new ApiKeysRepository();
+    const admin = issueApiKey("admin", "admin", new Date());
+    const op = issueApiKey("operator", "operator", new Date());
+    await keys.insert(database.db, admin.row);
+    await keys.insert(database.db, op.row);
+    operator = op.token;
+    customerId = (
+      await post(
+        "/v1/customers",
+        { name: "Replacement", evmColdAddress: Wallet.createRandom().address, tezosColdAddress: VALID_TZ1 },
+        admin.token,
+      )
+    ).id;
+    const proxy = await post(`/v1/customers/${customerId}/governance/proxy`, {});
+    await worker.drain();
+    assert.equal((await status(proxy.operationId)).status, "confirmed");
+  });
+
+  after(async () => {
+    await rig?.rpc("evm_setAutomine", [true]);
+    await app?.close();
+    await database?.close();
+    await rig?.close();
+  });
+
+  /** A vote signed and sent, then priced out of the next blocks, old enough to be bumped. */
+  const stuckVote = async (candidate: string) => {
+    await rig.rpc("evm_setAutomine", [false]);
+    const { operationId } = await post(`/v1/customers/${customerId}/governance/vote`, {
+      candidates: [candidate],
+    });
+    await worker.drain();
+    assert.equal((await status(operationId)).status, "broadcast");
+    const [first] = await attempts(operationId);
+    await rig.rpc("hardhat_setNextBlockBaseFeePerGas", ["0x" + (first!.maxFeePerGas * 8n).toString(16)]);
+    await mine(2);
+    await new Promise((resolve) => setTimeout(resolve, 150));
+    await freeLease(operationId);
+    return { operationId, first: first! };
+  };
+
+  /** Has the signer sign, out of band, the replacement of `first` at `fees` (never sent). */
+  const signOutOfBand = async (first: { rawTx: string }, fees: Fees) => {
+    const previous = Transaction.from(first.rawTx);
+    const unsigned = Transaction.from({
+      type: 2,
+      chainId: previous.chainId,
+      nonce: previous.nonce,
+      to: previous.to,
+      data: previous.data,
+      value: 0n,
+      gasLimit: previous.gasLimit,
+      maxFeePerGas: fees.maxFeePerGas,
+      maxPriorityFeePerGas: fees.maxPriorityFeePerGas,
+      accessList: [],
+    });
+    return rig.signerClient.signEvm("evm-hot", unsigned.unsignedSerialized);
+  };
+
+  it("recovers a replacement the signer signed for an answer that never arrived", async () => {
+    const { operationId, first } = await stuckVote(getAddress("0x" + "d1".repeat(20)));
+    const signerNext = await nextNonce();
+    // Exactly what the worker is about to ask for: the signer now holds it as "last signed".
+    const lost = bumpFees(first, await rig.chain.feeData(), rig.governance.settings, 1250n)!;
+    await signOutOfBand(first, lost);
+    await worker.drain();
+    const [a, b] = await attempts(operationId);
+    assert.ok(b, "the replacement was signed and recorded");
+    assert.equal(b.nonce, a!.nonce);
+    // One bump above the lost one, which the signer requires of the next replacement.
+    assert.ok(
+      b.maxFeePerGas >= raiseBy(lost.maxFeePerGas, 1250n),
+      `${b.maxFeePerGas} vs ${lost.maxFeePerGas}`,
+    );
+    assert.ok(b.maxPriorityFeePerGas >= raiseBy(lost.maxPriorityFeePerGas, 1250n));
+    assert.equal(await nextNonce(), signerNext, "the signer's next nonce never moved");
+
+    await mine(1);
+    await freeLease(operationId);
+    await worker.drain();
+    assert.deepEqual(await status(operationId), { status: "confirmed", tx_hash: b.txHash });
+    const onChain = (await rig.hotTransactions()).filter((t) => BigInt(t.nonce) === a!.nonce);
+    assert.deepEqual(
+      onChain.map((t) => t.hash),
+      [b.txHash],
+    );
+  });
+
+  it("leaves the stuck attempt waiting when the signer refuses the replacement", async () => {
+    const { operationId, first } = await stuckVote(getAddress("0x" + "d2".repeat(20)));
+    const signerNext = await nextNonce();
+    // Out of band, far above anything the worker's bump can reach within its caps.
+    await signOutOfBand(first, { maxFeePerGas: 90n * GWEI, maxPriorityFeePerGas: 2n * GWEI });
+    logs.length = 0;
+    await worker.drain();
+    assert.equal((await attempts(operationId)).length, 1, "nothing recorded for a refused replacement");
+    assert.equal((await status(operationId)).status, "broadcast");
+    assert.equal(await nextNonce(), signerNext);
+    const refusal = logs
+      .map((l) => JSON.parse(l) as Record<string, unknown>)
+      .find((l) => l["msg"] === "replacement refused by the signer; the stuck transaction waits");
+    assert.ok(refusal, "the refusal is logged");
+    assert.equal(refusal["reason"], "EVM_NONCE_REPLACEMENT_REFUSED");
+
+    // The original is still valid: once the base fee falls it is mined and confirmed.
+    await rig.rpc("hardhat_setNextBlockBaseFeePerGas", ["0x1"]);
+    await mine(1);
+    await freeLease(operationId);
+    await worker.drain();
+    assert.deepEqual(await status(operationId), { status: "confirmed", tx_hash: first.txHash });
+  });
+});
