@@ -15,7 +15,6 @@ import { DAYS } from "./schema.js";
 import type { Action, Intent, PolicyDocument, PolicyRule, RuleOutcome } from "./schema.js";
 import { validateIntent, validatePolicy } from "./validate.js";
 import { VelocityIndex, seriesKey } from "./velocity.js";
-import type { WindowTotals } from "./velocity.js";
 
 /** One approval requirement: `count` distinct approvers of `group`. */
 export interface ApprovalRequirement {
@@ -40,6 +39,8 @@ interface CompiledVelocity {
   readonly windowSeconds: number;
   readonly maxCount: number | undefined;
   readonly maxAmount: bigint | undefined;
+  /** Decimal text of `maxAmount`, formatted once per policy rather than once per decision. */
+  readonly maxAmountText: string;
 }
 
 interface CompiledRule {
@@ -55,6 +56,13 @@ interface CompiledRule {
   readonly bakers: ReadonlySet<string> | undefined;
   readonly days: ReadonlySet<number> | undefined;
   readonly hours: { readonly from: number; readonly to: number } | undefined;
+  // Reason fragments that depend only on the rule: built once per policy, because a decision
+  // against a large policy spends most of its time assembling reasons.
+  readonly maxAmountText: string;
+  readonly hoursText: string;
+  readonly holdsReason: string;
+  readonly failedPrefix: string;
+  readonly otherwiseSuffix: string;
 }
 
 interface ActionBucket {
@@ -88,17 +96,22 @@ export function compilePolicy(input: unknown): CompiledPolicy {
   const buckets = new Map<Action, ActionBucket>();
   document.rules.forEach((rule, order) => {
     const c = rule.conditions;
+    const maxAmount = c?.maxAmount === undefined ? undefined : BigInt(c.maxAmount);
     const compiled: CompiledRule = {
       order,
       rule,
       chains: rule.match.chains === undefined ? undefined : new Set(rule.match.chains),
       assets: rule.match.assets === undefined ? undefined : new Set(rule.match.assets),
-      maxAmount: c?.maxAmount === undefined ? undefined : BigInt(c.maxAmount),
-      velocity: (c?.velocity ?? []).map((v) => ({
-        windowSeconds: v.windowSeconds,
-        maxCount: v.maxCount,
-        maxAmount: v.maxAmount === undefined ? undefined : BigInt(v.maxAmount),
-      })),
+      maxAmount,
+      velocity: (c?.velocity ?? []).map((v) => {
+        const limit = v.maxAmount === undefined ? undefined : BigInt(v.maxAmount);
+        return {
+          windowSeconds: v.windowSeconds,
+          maxCount: v.maxCount,
+          maxAmount: limit,
+          maxAmountText: `${limit}`,
+        };
+      }),
       chiefs: toSet(c?.allowlists?.chiefs),
       candidates: toSet(c?.allowlists?.candidates),
       slates: toSet(c?.allowlists?.slates),
@@ -109,6 +122,11 @@ export function compilePolicy(input: unknown): CompiledPolicy {
           : new Set(c.timeWindow.days.map((d) => DAYS.indexOf(d))),
       hours:
         c?.timeWindow === undefined ? undefined : { from: c.timeWindow.fromHour, to: c.timeWindow.toHour },
+      maxAmountText: `${maxAmount}`,
+      hoursText: c?.timeWindow === undefined ? "" : `${c.timeWindow.fromHour}h-${c.timeWindow.toHour}h`,
+      holdsReason: `${rule.id}: conditions hold -> ${describe(rule.outcome)}`,
+      failedPrefix: rule.otherwise === undefined ? `${rule.id}: not applied (` : `${rule.id}: `,
+      otherwiseSuffix: rule.otherwise === undefined ? ")" : ` -> ${describe(rule.otherwise)}`,
     };
     for (const action of rule.match.actions) {
       let bucket = buckets.get(action);
@@ -156,8 +174,72 @@ function candidateRules(policy: CompiledPolicy, action: Action, customer: string
 
 const CHIEF_ACTIONS: ReadonlySet<Action> = new Set(["lock", "free", "freeAll", "vote"]);
 
-/** Every failing condition of `rule` for `intent`, as human-readable phrases. */
-/** What every rule's conditions need from one intent, computed once per decision. */
+/**
+ * Failure phrases joined with "; ", memoised phrase by phrase for one decision. Rules that fail
+ * the same way share one string instead of each concatenating its own: a decision against a
+ * large policy would otherwise allocate (and then garbage-collect) several strings per rule.
+ */
+class FailureList {
+  #next: Map<string, FailureList> | undefined;
+  #suffixed: Map<string, string> | undefined;
+
+  constructor(readonly text: string) {}
+
+  /** This list with `phrase` appended. */
+  with(phrase: string): FailureList {
+    this.#next ??= new Map();
+    let next = this.#next.get(phrase);
+    if (next === undefined) {
+      next = new FailureList(this.text === "" ? phrase : `${this.text}; ${phrase}`);
+      this.#next.set(phrase, next);
+    }
+    return next;
+  }
+
+  /** The joined text followed by `suffix`. */
+  suffixed(suffix: string): string {
+    this.#suffixed ??= new Map();
+    let text = this.#suffixed.get(suffix);
+    if (text === undefined) {
+      text = `${this.text}${suffix}`;
+      this.#suffixed.set(suffix, text);
+    }
+    return text;
+  }
+}
+
+/** Phrases `${prefix}${key}` of one decision, each built on first use. */
+class KeyedPhrases {
+  readonly #byKey = new Map<string | number, string>();
+
+  constructor(readonly prefix: string) {}
+
+  get(key: string | number): string {
+    let phrase = this.#byKey.get(key);
+    if (phrase === undefined) {
+      phrase = `${this.prefix}${key}`;
+      this.#byKey.set(key, phrase);
+    }
+    return phrase;
+  }
+}
+
+/** Totals of one velocity window as this intent would make them, computed once per decision. */
+interface WindowFacts {
+  readonly seconds: number;
+  /** Past intents in the window plus this one. */
+  readonly count: number;
+  /** Past amount in the window plus this intent's; undefined when the intent has no amount. */
+  readonly amount: bigint | undefined;
+  countPhrases: KeyedPhrases | undefined;
+  amountPhrases: KeyedPhrases | undefined;
+}
+
+/**
+ * What every rule's conditions need from one intent, computed once per decision. The phrase
+ * fields are filled by the first rule that fails that way and reused by the others, so a large
+ * policy does not format the same addresses and numbers once per rule.
+ */
 interface IntentFacts {
   readonly intent: Intent;
   readonly timeMs: number;
@@ -166,37 +248,68 @@ interface IntentFacts {
   readonly amount: bigint | undefined;
   readonly key: string;
   readonly history: VelocityIndex;
+  readonly chiefAction: boolean;
   /** Normalised once here rather than once per rule. */
   readonly chief: string | undefined;
   readonly candidates: readonly string[] | undefined;
   readonly slate: string | undefined;
   readonly baker: string | null | undefined;
-  readonly windows: Map<number, WindowTotals>;
+  readonly windows: Map<number, WindowFacts>;
+  /** The empty failure list: a rule whose conditions all hold ends here. */
+  readonly none: FailureList;
+  amountPhrases: KeyedPhrases | undefined;
+  chiefFailure: string | undefined;
+  candidateFailures: readonly string[] | undefined;
+  slateFailure: string | undefined;
+  bakerFailure: string | undefined;
+  dayFailure: string | undefined;
+  hourPhrases: KeyedPhrases | undefined;
 }
 
-function failedConditions(rule: CompiledRule, facts: IntentFacts): string[] {
-  const { intent, timeMs, amount, history } = facts;
-  const failures: string[] = [];
+function windowFacts(facts: IntentFacts, seconds: number): WindowFacts {
+  // Rules tend to share windows (an hour, a day): look each one up once per decision.
+  let w = facts.windows.get(seconds);
+  if (w === undefined) {
+    const past = facts.history.totals(facts.key, facts.timeMs - seconds * 1000, facts.timeMs);
+    w = {
+      seconds,
+      count: past.count + 1,
+      amount: facts.amount === undefined ? undefined : past.amount + facts.amount,
+      countPhrases: undefined,
+      amountPhrases: undefined,
+    };
+    facts.windows.set(seconds, w);
+  }
+  return w;
+}
+
+/** Every failing condition of `rule` for the intent (`facts.none` if they all hold). */
+function failedConditions(rule: CompiledRule, facts: IntentFacts): FailureList {
+  const { intent, amount } = facts;
+  let failures = facts.none;
   if (rule.maxAmount !== undefined) {
-    if (amount === undefined) failures.push("no amount given");
+    if (amount === undefined) failures = failures.with("no amount given");
     else if (amount > rule.maxAmount) {
-      failures.push(`amount ${amount} above maxAmount ${rule.maxAmount}`);
+      facts.amountPhrases ??= new KeyedPhrases(`amount ${amount} above maxAmount `);
+      failures = failures.with(facts.amountPhrases.get(rule.maxAmountText));
     }
   }
-  if (rule.chiefs !== undefined && CHIEF_ACTIONS.has(intent.action)) {
-    if (intent.chief === undefined) failures.push("no chief given");
+  if (rule.chiefs !== undefined && facts.chiefAction) {
+    if (intent.chief === undefined) failures = failures.with("no chief given");
     else if (!rule.chiefs.has(facts.chief ?? "")) {
-      failures.push(`chief ${intent.chief} not allowlisted`);
+      facts.chiefFailure ??= `chief ${intent.chief} not allowlisted`;
+      failures = failures.with(facts.chiefFailure);
     }
   }
   if (intent.action === "vote" && (rule.candidates !== undefined || rule.slates !== undefined)) {
-    failures.push(...voteTargetFailures(rule, facts));
+    failures = voteTargetFailures(rule, facts, failures);
   }
   if (rule.bakers !== undefined && intent.action === "delegate") {
-    if (intent.baker === undefined) failures.push("no baker given");
-    else if (intent.baker === null) failures.push("removing the delegate is not allowlisted");
+    if (intent.baker === undefined) failures = failures.with("no baker given");
+    else if (intent.baker === null) failures = failures.with("removing the delegate is not allowlisted");
     else if (!rule.bakers.has(facts.baker ?? "")) {
-      failures.push(`baker ${intent.baker} not allowlisted`);
+      facts.bakerFailure ??= `baker ${intent.baker} not allowlisted`;
+      failures = failures.with(facts.bakerFailure);
     }
   }
   if (rule.hours !== undefined) {
@@ -204,47 +317,48 @@ function failedConditions(rule: CompiledRule, facts: IntentFacts): string[] {
     const { from, to } = rule.hours;
     const inHours = from < to ? hour >= from && hour < to : hour >= from || hour < to;
     if (rule.days !== undefined && !rule.days.has(day)) {
-      failures.push(`${DAYS[day] ?? "?"} is outside the allowed days`);
+      facts.dayFailure ??= `${DAYS[day] ?? "?"} is outside the allowed days`;
+      failures = failures.with(facts.dayFailure);
     } else if (!inHours) {
-      failures.push(`${hour}h UTC is outside ${from}h-${to}h`);
+      facts.hourPhrases ??= new KeyedPhrases(`${hour}h UTC is outside `);
+      failures = failures.with(facts.hourPhrases.get(rule.hoursText));
     }
   }
-  if (rule.velocity.length > 0) {
-    for (const v of rule.velocity) {
-      // Rules tend to share windows (an hour, a day): look each one up once per decision.
-      let past = facts.windows.get(v.windowSeconds);
-      if (past === undefined) {
-        past = history.totals(facts.key, timeMs - v.windowSeconds * 1000, timeMs);
-        facts.windows.set(v.windowSeconds, past);
-      }
-      if (v.maxCount !== undefined && past.count + 1 > v.maxCount) {
-        failures.push(`${past.count + 1} ${intent.action} in ${v.windowSeconds}s exceeds ${v.maxCount}`);
-      }
-      if (v.maxAmount !== undefined) {
-        if (amount === undefined) failures.push("no amount given for the velocity limit");
-        else if (past.amount + amount > v.maxAmount) {
-          failures.push(`${past.amount + amount} in ${v.windowSeconds}s exceeds ${v.maxAmount}`);
-        }
+  for (const v of rule.velocity) {
+    const w = windowFacts(facts, v.windowSeconds);
+    if (v.maxCount !== undefined && w.count > v.maxCount) {
+      w.countPhrases ??= new KeyedPhrases(`${w.count} ${intent.action} in ${w.seconds}s exceeds `);
+      failures = failures.with(w.countPhrases.get(v.maxCount));
+    }
+    if (v.maxAmount !== undefined) {
+      if (w.amount === undefined) failures = failures.with("no amount given for the velocity limit");
+      else if (w.amount > v.maxAmount) {
+        w.amountPhrases ??= new KeyedPhrases(`${w.amount} in ${w.seconds}s exceeds `);
+        failures = failures.with(w.amountPhrases.get(v.maxAmountText));
       }
     }
   }
   return failures;
 }
 
-function voteTargetFailures(rule: CompiledRule, facts: IntentFacts): string[] {
+function voteTargetFailures(rule: CompiledRule, facts: IntentFacts, failures: FailureList): FailureList {
   const { candidates, slate } = facts;
   if (candidates !== undefined && slate !== undefined) {
-    return ["vote names both candidates and a slate"];
+    return failures.with("vote names both candidates and a slate");
   }
   if (slate !== undefined) {
-    return rule.slates?.has(slate) === true ? [] : [`slate ${slate} not allowlisted`];
+    if (rule.slates?.has(slate) === true) return failures;
+    facts.slateFailure ??= `slate ${slate} not allowlisted`;
+    return failures.with(facts.slateFailure);
   }
   if (candidates === undefined || candidates.length === 0) {
-    return ["vote names no candidate (it would withdraw support)"];
+    return failures.with("vote names no candidate (it would withdraw support)");
   }
-  const out: string[] = [];
-  for (const candidate of candidates) {
-    if (rule.candidates?.has(candidate) !== true) out.push(`candidate ${candidate} not allowlisted`);
+  facts.candidateFailures ??= candidates.map((candidate) => `candidate ${candidate} not allowlisted`);
+  const phrases = facts.candidateFailures;
+  let out = failures;
+  for (let i = 0; i < candidates.length; i++) {
+    if (rule.candidates?.has(candidates[i] as string) !== true) out = out.with(phrases[i] as string);
   }
   return out;
 }
@@ -281,11 +395,20 @@ export function evaluate(
     amount: intent.amount === undefined ? undefined : BigInt(intent.amount),
     key: seriesKey(intent.customer, intent.action, intent.chain, intent.asset),
     history: index,
+    chiefAction: CHIEF_ACTIONS.has(intent.action),
     chief: intent.chief === undefined ? undefined : normaliseAddress(intent.chief),
     candidates: intent.candidates?.map(normaliseAddress),
     slate: intent.slate === undefined ? undefined : normaliseAddress(intent.slate),
     baker: typeof intent.baker === "string" ? normaliseAddress(intent.baker) : intent.baker,
     windows: new Map(),
+    none: new FailureList(""),
+    amountPhrases: undefined,
+    chiefFailure: undefined,
+    candidateFailures: undefined,
+    slateFailure: undefined,
+    bakerFailure: undefined,
+    dayFailure: undefined,
+    hourPhrases: undefined,
   };
   const reasons: string[] = [];
   const deny: string[] = [];
@@ -299,14 +422,13 @@ export function evaluate(
     const failures = failedConditions(rule, facts);
     const id = rule.rule.id;
     let outcome: RuleOutcome | undefined;
-    if (failures.length === 0) {
+    if (failures === facts.none) {
       outcome = rule.rule.outcome;
-      reasons.push(`${id}: conditions hold -> ${describe(outcome)}`);
-    } else if (rule.rule.otherwise !== undefined) {
-      outcome = rule.rule.otherwise;
-      reasons.push(`${id}: ${failures.join("; ")} -> ${describe(outcome)}`);
+      reasons.push(rule.holdsReason);
     } else {
-      reasons.push(`${id}: not applied (${failures.join("; ")})`);
+      // `otherwise` (or its absence: "not applied") decides; the fragments were built at compile.
+      outcome = rule.rule.otherwise;
+      reasons.push(`${rule.failedPrefix}${failures.suffixed(rule.otherwiseSuffix)}`);
     }
     if (outcome === undefined) continue;
     if (outcome.type === "deny") deny.push(id);
