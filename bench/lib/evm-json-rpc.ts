@@ -34,7 +34,10 @@ function isRpcRequest(value: unknown): value is RpcRequest {
  * const rpc = await serveJsonRpc(conn.provider);
  * const chain = new EthersEvmChain(rpc.url, CONTRACT_ERRORS);
  */
-export async function serveJsonRpc(provider: Eip1193Provider): Promise<JsonRpcEndpoint> {
+export async function serveJsonRpc(
+  provider: Eip1193Provider,
+  options: { keepAliveTimeoutMs?: number } = {},
+): Promise<JsonRpcEndpoint> {
   const answer = async (req: unknown): Promise<unknown> => {
     if (!isRpcRequest(req)) {
       return { jsonrpc: "2.0", id: null, error: { code: -32600, message: "invalid request" } };
@@ -69,6 +72,9 @@ export async function serveJsonRpc(provider: Eip1193Provider): Promise<JsonRpcEn
       });
     });
   });
+  // Clients in other processes keep idle connections alive; a short timeout stops them from
+  // holding a test's process open.
+  if (options.keepAliveTimeoutMs !== undefined) server.keepAliveTimeout = options.keepAliveTimeoutMs;
   await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
   return {
     url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,

@@ -4,8 +4,6 @@
  * real hot signer on a free port with a sealed key, and the API built on PGlite.
  */
 import { randomBytes } from "node:crypto";
-import { createServer, type Server } from "node:http";
-import type { AddressInfo } from "node:net";
 import type { NestFastifyApplication } from "@nestjs/platform-fastify";
 import { Contract, Wallet, ZeroHash, getAddress, hexlify, parseEther } from "ethers";
 import { after, before, describe, it } from "node:test";
@@ -17,6 +15,7 @@ import type {} from "@nomicfoundation/hardhat-toolbox-mocha-ethers";
 import { rowsOf, type Database } from "../../db/src/database.js";
 import { ApiKeysRepository, EvmOutboxRepository } from "../../db/src/repositories.js";
 import { ENGINES, type EngineTarget } from "../../db/test/targets.js";
+import { serveJsonRpc } from "../../../bench/lib/evm-json-rpc.js";
 import { deployDSChiefStack, mintGov, type DSChiefStack } from "../../../deploy/lib/stack.js";
 import { buildCore } from "../../signer/src/app.js";
 import { startSignerServer } from "../../signer/src/http/server.js";
@@ -36,39 +35,6 @@ import { OutboxWorker } from "../src/outbox/outbox.worker.js";
 import { VALID_TZ1 } from "./helpers.js";
 
 type Connection = Awaited<ReturnType<typeof network.create>>;
-
-/** Serves an in-process EIP-1193 provider as HTTP JSON-RPC (single and batch requests). */
-async function serveProvider(provider: Connection["provider"]): Promise<{ url: string; server: Server }> {
-  const answer = async (req: { id?: unknown; method: string; params?: unknown[] }): Promise<unknown> => {
-    try {
-      const result = await provider.request({ method: req.method, params: req.params ?? [] });
-      return { jsonrpc: "2.0", id: req.id ?? null, result };
-    } catch (error) {
-      const e = error as { code?: number; message?: string; data?: unknown };
-      return {
-        jsonrpc: "2.0",
-        id: req.id ?? null,
-        error: { code: e.code ?? -32603, message: e.message ?? String(error), data: e.data },
-      };
-    }
-  };
-  const server = createServer((request, response) => {
-    const chunks: Buffer[] = [];
-    request.on("data", (c: Buffer) => chunks.push(c));
-    request.on("end", () => {
-      const body = JSON.parse(Buffer.concat(chunks).toString("utf8")) as unknown;
-      const work = Array.isArray(body)
-        ? Promise.all(body.map((r) => answer(r as never)))
-        : answer(body as never);
-      void work.then((out) => {
-        response.setHeader("content-type", "application/json");
-        response.end(JSON.stringify(out, (_k, v: unknown) => (typeof v === "bigint" ? v.toString() : v)));
-      });
-    });
-  });
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-  return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, server };
-}
 
 interface GovernanceRig {
   readonly conn: Connection;
@@ -93,7 +59,8 @@ async function startGovernanceRig(engine: EngineTarget): Promise<GovernanceRig> 
   const stack = await deployDSChiefStack(conn.ethers, deployer!);
   const factory = await stack.factory.getAddress();
   const implementation = await stack.factory.implementation();
-  const { url: rpcUrl, server } = await serveProvider(conn.provider);
+  const rpcServer = await serveJsonRpc(conn.provider);
+  const rpcUrl = rpcServer.url;
 
   const token = randomBytes(32).toString("hex");
   const signerConfig = loadSignerConfig({
@@ -163,7 +130,7 @@ async function startGovernanceRig(engine: EngineTarget): Promise<GovernanceRig> 
       chain.destroy();
       await signer.close();
       await core.close();
-      await new Promise((resolve) => server.close(resolve));
+      await rpcServer.close();
       await conn.close();
     },
   };

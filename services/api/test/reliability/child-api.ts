@@ -2,6 +2,7 @@
  * Starts the real API entry point (`services/api/src/main.ts`) as a child process, so tests can
  * SIGKILL it at a chosen moment and start it again on the same database.
  */
+import assert from "node:assert/strict";
 import { spawn, type ChildProcess } from "node:child_process";
 import { createWriteStream, existsSync, readFileSync } from "node:fs";
 import { createServer } from "node:net";
@@ -10,6 +11,31 @@ import { fileURLToPath } from "node:url";
 const ROOT = fileURLToPath(new URL("../../../../", import.meta.url));
 const MAIN = fileURLToPath(new URL("../../src/main.ts", import.meta.url));
 const TSCONFIG = fileURLToPath(new URL("../../../tsconfig.json", import.meta.url));
+
+/**
+ * POSTs `body` as JSON to a running API with a bearer key and an idempotency key, asserts a 2xx
+ * answer (the message names the route, status and body) and returns the parsed answer.
+ */
+export async function postJson(
+  baseUrl: string,
+  route: string,
+  body: unknown,
+  token: string,
+  idempotencyKey: string,
+): Promise<{ id: string; operationId: string }> {
+  const res = await fetch(baseUrl + route, {
+    method: "POST",
+    headers: {
+      authorization: `Bearer ${token}`,
+      "idempotency-key": idempotencyKey,
+      "content-type": "application/json",
+    },
+    body: JSON.stringify(body),
+  });
+  const text = await res.text();
+  assert.ok(res.status < 300, `${route}: ${res.status} ${text}`);
+  return JSON.parse(text) as { id: string; operationId: string };
+}
 
 export interface ChildApi {
   readonly url: string;

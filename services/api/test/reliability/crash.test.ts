@@ -18,7 +18,7 @@ import { ApiKeysRepository } from "../../../db/src/repositories.js";
 import { postgresSkipReason, startPostgres, type TestPostgres } from "../../../db/test/postgres.js";
 import { issueApiKey } from "../../src/auth/api-key-tokens.js";
 import { VALID_TZ1 } from "../helpers.js";
-import { startChildApi, waitFor, type ChildApi } from "./child-api.js";
+import { postJson, startChildApi, waitFor, type ChildApi } from "./child-api.js";
 import { startEvmRig, type EvmRig } from "./evm-rig.js";
 
 const skip = postgresSkipReason();
@@ -43,20 +43,8 @@ describe(
       POLICY_ENFORCEMENT: "off",
       ...extra,
     });
-    const post = async (api: ChildApi, route: string, body: unknown, token = operator) => {
-      const res = await fetch(api.url + route, {
-        method: "POST",
-        headers: {
-          authorization: `Bearer ${token}`,
-          "idempotency-key": `crash-${++seq}`,
-          "content-type": "application/json",
-        },
-        body: JSON.stringify(body),
-      });
-      const text = await res.text();
-      assert.ok(res.status < 300, `${route}: ${res.status} ${text}`);
-      return JSON.parse(text) as { id: string; operationId: string };
-    };
+    const post = (api: ChildApi, route: string, body: unknown, token = operator) =>
+      postJson(api.url, route, body, token, `crash-${++seq}`);
     const operation = async (id: string) =>
       rowsOf<{ status: string; tx_hash: string | null; failure_reason: string | null }>(
         await database.db.execute(

@@ -5,12 +5,11 @@
  * process (`createApp`) or started as child processes by the caller.
  */
 import { randomBytes } from "node:crypto";
-import { createServer, type Server } from "node:http";
-import type { AddressInfo } from "node:net";
 import { getAddress, parseEther } from "ethers";
 import { network } from "hardhat";
 // Brings the `ethers` field of network connections into scope for any tsconfig.
 import type {} from "@nomicfoundation/hardhat-toolbox-mocha-ethers";
+import { serveJsonRpc } from "../../../../bench/lib/evm-json-rpc.js";
 import { deployDSChiefStack, type DSChiefStack } from "../../../../deploy/lib/stack.js";
 import { buildCore } from "../../../signer/src/app.js";
 import { startSignerServer } from "../../../signer/src/http/server.js";
@@ -22,43 +21,6 @@ import { CONTRACT_ERRORS } from "../../src/governance/abi.js";
 import type { GovernanceRuntime } from "../../src/governance/settings.js";
 
 export type Connection = Awaited<ReturnType<typeof network.create>>;
-
-/** Serves an in-process EIP-1193 provider as HTTP JSON-RPC (single and batch requests). */
-export async function serveProvider(
-  provider: Connection["provider"],
-): Promise<{ url: string; server: Server }> {
-  const answer = async (req: { id?: unknown; method: string; params?: unknown[] }): Promise<unknown> => {
-    try {
-      const result = await provider.request({ method: req.method, params: req.params ?? [] });
-      return { jsonrpc: "2.0", id: req.id ?? null, result };
-    } catch (error) {
-      const e = error as { code?: number; message?: string; data?: unknown };
-      return {
-        jsonrpc: "2.0",
-        id: req.id ?? null,
-        error: { code: e.code ?? -32603, message: e.message ?? String(error), data: e.data },
-      };
-    }
-  };
-  const server = createServer((request, response) => {
-    const chunks: Buffer[] = [];
-    request.on("data", (c: Buffer) => chunks.push(c));
-    request.on("end", () => {
-      const body = JSON.parse(Buffer.concat(chunks).toString("utf8")) as unknown;
-      const work = Array.isArray(body)
-        ? Promise.all(body.map((r) => answer(r as never)))
-        : answer(body as never);
-      void work.then((out) => {
-        response.setHeader("content-type", "application/json");
-        response.end(JSON.stringify(out, (_k, v: unknown) => (typeof v === "bigint" ? v.toString() : v)));
-      });
-    });
-  });
-  // Child API processes keep connections alive; do not let them hold the test open.
-  server.keepAliveTimeout = 1_000;
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-  return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, server };
-}
 
 export interface EvmRig {
   readonly conn: Connection;
@@ -85,7 +47,9 @@ export async function startEvmRig(): Promise<EvmRig> {
   const stack = await deployDSChiefStack(conn.ethers, deployer!);
   const factory = await stack.factory.getAddress();
   const implementation = await stack.factory.implementation();
-  const { url: rpcUrl, server } = await serveProvider(conn.provider);
+  // Child API processes keep connections alive; do not let them hold the test open.
+  const rpcServer = await serveJsonRpc(conn.provider, { keepAliveTimeoutMs: 1_000 });
+  const rpcUrl = rpcServer.url;
 
   const signerToken = randomBytes(32).toString("hex");
   const signerConfig = loadSignerConfig({
@@ -156,8 +120,7 @@ export async function startEvmRig(): Promise<EvmRig> {
       chain.destroy();
       await signer.close();
       await core.close();
-      server.closeAllConnections();
-      await new Promise((resolve) => server.close(resolve));
+      await rpcServer.close();
       await conn.close();
     },
   };

@@ -14,7 +14,7 @@ import { ApiKeysRepository } from "../../../db/src/repositories.js";
 import { postgresSkipReason, startPostgres, type TestPostgres } from "../../../db/test/postgres.js";
 import { issueApiKey } from "../../src/auth/api-key-tokens.js";
 import { VALID_EVM } from "../helpers.js";
-import { startChildApi, waitFor, type ChildApi } from "./child-api.js";
+import { postJson, startChildApi, waitFor, type ChildApi } from "./child-api.js";
 import { startTezosRig, type TezosRig } from "./tezos-rig.js";
 
 const skip = postgresSkipReason();
@@ -36,20 +36,8 @@ describe("SIGKILL of the API after a Tezos injection (PostgreSQL, child process,
     POLICY_ENFORCEMENT: "off",
     ...extra,
   });
-  const post = async (api: ChildApi, route: string, body: unknown, token = operator) => {
-    const res = await fetch(api.url + route, {
-      method: "POST",
-      headers: {
-        authorization: `Bearer ${token}`,
-        "idempotency-key": `tz-crash-${++seq}`,
-        "content-type": "application/json",
-      },
-      body: JSON.stringify(body),
-    });
-    const text = await res.text();
-    assert.ok(res.status < 300, `${route}: ${res.status} ${text}`);
-    return JSON.parse(text) as { id: string; operationId: string };
-  };
+  const post = (api: ChildApi, route: string, body: unknown, token = operator) =>
+    postJson(api.url, route, body, token, `tz-crash-${++seq}`);
   const operation = async (id: string) =>
     rowsOf<{ status: string; tx_hash: string | null; failure_reason: string | null }>(
       await database.db.execute(sql`select status, tx_hash, failure_reason from operations where id = ${id}`),
