@@ -1,6 +1,7 @@
 import path from "node:path";
 import { z } from "zod";
 import { ConfigError } from "../../shared/src/errors.js";
+import { parseEnv, setVariables } from "../../shared/src/env.js";
 import type { DatabaseTarget } from "../../db/src/database.js";
 
 export const LOG_LEVELS = ["debug", "info", "warn", "error", "silent"] as const;
@@ -100,17 +101,7 @@ export interface ApiConfig {
  * @example const config = loadConfig(process.env);
  */
 export function loadConfig(env: Readonly<Record<string, string | undefined>>): ApiConfig {
-  const cleaned = Object.fromEntries(Object.entries(env).filter(([, v]) => v !== undefined && v !== ""));
-  const parsed = envSchema.safeParse(cleaned);
-  if (!parsed.success) {
-    throw new ConfigError(
-      parsed.error.issues.map((issue) => ({
-        variable: String(issue.path[0] ?? "environment"),
-        message: issue.message,
-      })),
-    );
-  }
-  const e = parsed.data;
+  const e = parseEnv(envSchema, setVariables(env));
   const dataDir = e.DATA_DIR;
   const database: DatabaseTarget = e.DATABASE_URL
     ? { kind: "postgres", url: e.DATABASE_URL }

@@ -1,6 +1,6 @@
 import { getAddress, isAddress } from "ethers";
 import { z } from "zod";
-import { ConfigError } from "../../../shared/src/errors.js";
+import { parseEnv, setVariables } from "../../../shared/src/env.js";
 import type { SignerClient } from "../../../signer/src/client.js";
 import type { EvmChain } from "../chains/evm-chain.js";
 
@@ -63,18 +63,9 @@ const envSchema = z.object({
 export function loadGovernanceSettings(
   env: Readonly<Record<string, string | undefined>>,
 ): GovernanceSettings | undefined {
-  const cleaned = Object.fromEntries(Object.entries(env).filter(([, v]) => v !== undefined && v !== ""));
+  const cleaned = setVariables(env);
   if (cleaned.EVM_FACTORY === undefined) return undefined;
-  const parsed = envSchema.safeParse(cleaned);
-  if (!parsed.success) {
-    throw new ConfigError(
-      parsed.error.issues.map((issue) => ({
-        variable: String(issue.path[0] ?? "environment"),
-        message: issue.message,
-      })),
-    );
-  }
-  const e = parsed.data;
+  const e = parseEnv(envSchema, cleaned);
   return {
     chainId: e.EVM_CHAIN_ID,
     factory: e.EVM_FACTORY,

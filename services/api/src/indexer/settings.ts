@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { ConfigError } from "../../../shared/src/errors.js";
+import { parseEnv, setVariables } from "../../../shared/src/env.js";
 
 /** How the chain indexer polls and how deep a block must be before it counts as final. */
 export interface IndexerSettings {
@@ -42,19 +42,10 @@ const envSchema = z.object({
  * @example const settings = loadIndexerSettings(process.env);
  */
 export function loadIndexerSettings(env: Readonly<Record<string, string | undefined>>): IndexerSettings {
-  const cleaned = Object.fromEntries(
-    Object.entries(env).filter(([k, v]) => k.startsWith("INDEXER") && v !== undefined && v !== ""),
+  const e = parseEnv(
+    envSchema,
+    setVariables(env, (name) => name.startsWith("INDEXER")),
   );
-  const parsed = envSchema.safeParse(cleaned);
-  if (!parsed.success) {
-    throw new ConfigError(
-      parsed.error.issues.map((issue) => ({
-        variable: String(issue.path[0] ?? "environment"),
-        message: issue.message,
-      })),
-    );
-  }
-  const e = parsed.data;
   return {
     enabled: e.INDEXER === "on",
     pollMs: e.INDEXER_POLL_MS,

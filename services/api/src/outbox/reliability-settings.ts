@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { ConfigError } from "../../../shared/src/errors.js";
+import { parseEnv, setVariables } from "../../../shared/src/env.js";
 
 /** Injection token of {@link OutboxReliability}. */
 export const OUTBOX_RELIABILITY = Symbol("OUTBOX_RELIABILITY");
@@ -59,17 +59,7 @@ const envSchema = z
  * @example loadOutboxReliability({ EVM_BUMP_AFTER_BLOCKS: "5" }).bumpAfterBlocks === 5
  */
 export function loadOutboxReliability(env: Readonly<Record<string, string | undefined>>): OutboxReliability {
-  const cleaned = Object.fromEntries(Object.entries(env).filter(([, v]) => v !== undefined && v !== ""));
-  const parsed = envSchema.safeParse(cleaned);
-  if (!parsed.success) {
-    throw new ConfigError(
-      parsed.error.issues.map((issue) => ({
-        variable: String(issue.path[0] ?? "environment"),
-        message: issue.message,
-      })),
-    );
-  }
-  const e = parsed.data;
+  const e = parseEnv(envSchema, setVariables(env));
   return {
     leaseMs: e.OUTBOX_LEASE_MS,
     bumpAfterMs: e.EVM_BUMP_AFTER_MS,

@@ -1,5 +1,6 @@
 import { z } from "zod";
 import { ConfigError } from "../../../shared/src/errors.js";
+import { parseEnv, setVariables } from "../../../shared/src/env.js";
 import { SignerClient } from "../../../signer/src/client.js";
 import { TaquitoTezosChain } from "../chains/tezos-taquito-chain.js";
 import type { TezosChain } from "../chains/tezos-chain.js";
@@ -25,20 +26,11 @@ export function stakingFromEnv(
   env: Readonly<Record<string, string | undefined>>,
   config: ApiConfig,
 ): StakingRuntime | undefined {
-  const cleaned = Object.fromEntries(Object.entries(env).filter(([, v]) => v !== undefined && v !== ""));
-  const parsed = envSchema.safeParse(cleaned);
-  if (!parsed.success) {
-    throw new ConfigError(
-      parsed.error.issues.map((issue) => ({
-        variable: String(issue.path[0] ?? "environment"),
-        message: issue.message,
-      })),
-    );
-  }
-  if (parsed.data.TEZOS_STAKING === "off") return undefined;
+  const e = parseEnv(envSchema, setVariables(env));
+  if (e.TEZOS_STAKING === "off") return undefined;
   if (!config.signerToken) {
     throw new ConfigError([{ variable: "SIGNER_TOKEN", message: "is required when TEZOS_STAKING=on" }]);
   }
   const signer = new SignerClient({ url: config.signerUrl, token: config.signerToken });
-  return { chain: new TaquitoTezosChain(config.tezosRpcUrl, signer, parsed.data.TEZOS_HOT_KEY_ID) };
+  return { chain: new TaquitoTezosChain(config.tezosRpcUrl, signer, e.TEZOS_HOT_KEY_ID) };
 }
