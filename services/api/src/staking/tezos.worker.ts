@@ -13,7 +13,7 @@ import { SignerClientError } from "../../../signer/src/client.js";
 import { OutboxLocksRepository } from "../../../db/src/repositories-outbox-reliability.js";
 import { AuditService } from "../audit/audit.service.js";
 import { PolicyEnforcementService } from "../policy/policy-enforcement.service.js";
-import { TezosRefusalError, type TezosIntent } from "../chains/tezos-chain.js";
+import { TezosRefusalError, type SignedTezosOperation, type TezosIntent } from "../chains/tezos-chain.js";
 import type { JsonLogger } from "../logger.js";
 import {
   CLOCK,
@@ -143,6 +143,21 @@ export class TezosOutboxWorker implements OnModuleDestroy {
       }
       throw error;
     }
+    await this.#recordSigned(operationId, signed, "operation.signed", {
+      operationId,
+      opHash: signed.opHash,
+      signedAtLevel: signed.signedAtLevel,
+    });
+    return "signed";
+  }
+
+  /** Stores the signed bytes, the `signed` status and the audit entry together, before any injection. */
+  async #recordSigned(
+    operationId: string,
+    signed: SignedTezosOperation,
+    action: "operation.signed" | "operation.reforged",
+    auditPayload: Record<string, string | number>,
+  ): Promise<void> {
     await this.database.db.transaction(async (tx) => {
       const now = this.clock();
       await this.outbox.setSigned(tx, operationId, {
@@ -151,15 +166,8 @@ export class TezosOutboxWorker implements OnModuleDestroy {
         signedAtLevel: signed.signedAtLevel,
       });
       await this.operations.setStatus(tx, operationId, "signed", now, { txHash: signed.opHash });
-      await this.audit.record(
-        tx,
-        ACTOR,
-        "operation.signed",
-        { operationId, opHash: signed.opHash, signedAtLevel: signed.signedAtLevel },
-        now,
-      );
+      await this.audit.record(tx, ACTOR, action, auditPayload, now);
     });
-    return "signed";
   }
 
   /** Injects the stored bytes, unless a previous attempt already got them included. */
@@ -292,28 +300,13 @@ export class TezosOutboxWorker implements OnModuleDestroy {
         `re-forged operation uses counters ${after.join(",")}, not ${before.join(",")}: the account moved`,
       );
     }
-    await this.database.db.transaction(async (tx) => {
-      const now = this.clock();
-      await this.outbox.setSigned(tx, operationId, {
-        forgedBytes: signed.forgedBytes,
-        signature: signed.signature,
-        signedAtLevel: signed.signedAtLevel,
-      });
-      await this.operations.setStatus(tx, operationId, "signed", now, { txHash: signed.opHash });
-      await this.audit.record(
-        tx,
-        ACTOR,
-        "operation.reforged",
-        {
-          operationId,
-          replaces: oldHash,
-          opHash: signed.opHash,
-          was: from,
-          counters: after.join(","),
-          signedAtLevel: signed.signedAtLevel,
-        },
-        now,
-      );
+    await this.#recordSigned(operationId, signed, "operation.reforged", {
+      operationId,
+      replaces: oldHash,
+      opHash: signed.opHash,
+      was: from,
+      counters: after.join(","),
+      signedAtLevel: signed.signedAtLevel,
     });
     this.logger.emit("info", "expired tezos operation re-forged on a fresh branch", {
       operationId,
