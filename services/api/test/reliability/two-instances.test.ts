@@ -64,7 +64,11 @@ describe("two service instances drain one outbox (PostgreSQL, two child processe
   it(`sends each of ${INTENTS} intents exactly once, at consecutive nonces, all confirmed`, async () => {
     const minedBefore = await rig.chain.minedNonce(rig.hot);
     const ids: string[] = [];
-    // Intents arrive through both instances while both workers are already polling.
+    // Intents arrive through both instances while both workers are already polling. Each instance
+    // waits until its intent is settled before sending the next, so every new intent finds both
+    // workers idle and they race for it: a worker that finds a queued run takes all of it, and one
+    // still draining when the next intent lands claims it first, so intents sent back to back
+    // would let one worker take everything and the race this test is about would not happen.
     await Promise.all(
       [0, 1].map(async (i) => {
         for (let k = 0; k < INTENTS / 2; k++) {
@@ -79,7 +83,19 @@ describe("two service instances drain one outbox (PostgreSQL, two child processe
             },
             admin,
           );
-          ids.push((await post(api, `/v1/customers/${customer.id}/governance/proxy`, {})).operationId);
+          const { operationId } = await post(api, `/v1/customers/${customer.id}/governance/proxy`, {});
+          ids.push(operationId);
+          await waitFor(
+            `intent ${operationId} settled`,
+            async () =>
+              ["confirmed", "failed"].includes(
+                rowsOf<{ status: string }>(
+                  await database.db.execute(sql`select status from operations where id = ${operationId}`),
+                )[0]?.status ?? "",
+              ),
+            20_000,
+            25,
+          );
         }
       }),
     );
