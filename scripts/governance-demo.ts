@@ -3,6 +3,7 @@
 import { network } from "hardhat";
 
 import { deployDSChiefStack, deploySkyChiefStack, mintGov, type ChiefStack } from "../deploy/lib/stack.js";
+import { customerIdFromLabel } from "../deploy/lib/customer-id.js";
 
 const { ethers } = await network.create();
 const [deployer, hot, attacker, newHot, otherVoter] = await ethers.getSigners();
@@ -31,7 +32,7 @@ async function demo(stack: ChiefStack): Promise<void> {
   // A demo cold key: in production it is born in the offline ceremony and never touches this machine.
   const cold = ethers.Wallet.createRandom().connect(ethers.provider);
   await (await deployer!.sendTransaction({ to: cold.address, value: ethers.parseEther("1") })).wait();
-  const customerId = ethers.id(`customer:acme:${stack.family}`);
+  const customerId = customerIdFromLabel(`customer:acme:${stack.family}`);
   const symbol = stack.family === "DSChief" ? "MKR" : "SKY";
 
   step(1, "The service predicts the customer's proxy address before anything exists on chain");

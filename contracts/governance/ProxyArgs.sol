@@ -2,13 +2,14 @@
 pragma solidity 0.8.28;
 
 /// @title Layout of a vote proxy clone's code and readers for its immutable arguments
-/// @notice A clone is 165 bytes of hand-written code followed by `cold` (20 bytes) and the
-/// `customerId` (32 bytes). The code forwards every call to the implementation by DELEGATECALL (as an
-/// EIP-1167 clone does), except a vote sent by the current hot key, which it sends straight to the
-/// chief (the vote fast path, decision 0007). The implementation, the initial `hot` key and the chief
-/// are PUSH20 immediates of that code. The creation code carries all of it except the chief, which
-/// the constructor asks the factory for: the CREATE2 address commits to the factory (hence to its
-/// chief and implementation), cold, hot and customerId, and is computable from those alone.
+/// @notice A clone is 129 bytes of hand-written code followed by `cold` (20 bytes) and the low 16
+/// bytes of the `customerId` (a UUID; decision 0010). The code forwards every call to the
+/// implementation by DELEGATECALL (as an EIP-1167 clone does), except a vote sent by the current hot
+/// key, which it sends straight to the chief (the vote fast path, decisions 0007 and 0010). The
+/// implementation, the initial `hot` key and the chief are PUSH20 immediates of that code. The
+/// creation code carries all of it except the chief, which the constructor asks the factory for (with
+/// its IOU token, in one call): the CREATE2 address commits to the factory (hence to its chief and
+/// implementation), cold, hot and customerId, and is computable from those alone.
 /// @dev Runtime, opcode by opcode (offsets in hex; stack top first; memory holds the calldata at
 /// 0x1c, so its selector is the low 4 bytes of the word at 0x00 and its first argument is at 0x20):
 ///
@@ -16,129 +17,124 @@ pragma solidity 0.8.28;
 ///   01 5f            PUSH0
 ///   02 601c          PUSH1 0x1c
 ///   04 37            CALLDATACOPY            mem[0x1c..] = calldata
-///   05 5f            PUSH0                   [0]           the zero the tail expects
-///   06 5f            PUSH0
-///   07 51            MLOAD                   [sel 0]       zero-padded if calldata < 4 bytes
-///   08 80            DUP1
-///   09 63ed081329    PUSH4 vote(address[])
-///   0e 14            EQ
-///   0f 90            SWAP1
-///   10 63a69beaba    PUSH4 vote(bytes32)
-///   15 14            EQ
-///   16 17            OR                      [isVote 0]
-///   17 6045          PUSH1 FAST
-///   19 57            JUMPI                   [0]
-///   1a 5b            JUMPDEST SLOW           [0]
-///   1b 5f            PUSH0                   retSize
-///   1c 5f            PUSH0                   retOffset
-///   1d 36            CALLDATASIZE            argsSize
-///   1e 601c          PUSH1 0x1c              argsOffset
-///   20 73<impl>      PUSH20 implementation
-///   35 5a            GAS
-///   36 f4            DELEGATECALL            [ok 0]
-///   37 5b            JUMPDEST TAIL           [ok 0]        (EIP-1167's tail from here)
-///   38 3d            RETURNDATASIZE
-///   39 82            DUP3
-///   3a 80            DUP1
-///   3b 3e            RETURNDATACOPY          mem[0..] = returndata
-///   3c 90            SWAP1
-///   3d 3d            RETURNDATASIZE
-///   3e 91            SWAP2                   [ok 0 rds]
-///   3f 6043          PUSH1 0x43
-///   41 57            JUMPI
-///   42 fd            REVERT                  revert(0, rds)
-///   43 5b            JUMPDEST
-///   44 f3            RETURN                  return(0, rds)
-///   45 5b            JUMPDEST FAST           [0]
-///   46 5f            PUSH0
-///   47 54            SLOAD                   [rotated 0]   slot 0 is VoteProxy._rotatedHot
-///   48 80            DUP1
-///   49 15            ISZERO
-///   4a 73<hot>       PUSH20 initial hot
-///   5f 02            MUL
-///   60 17            OR                      [hot 0]       rotated, or the initial hot if none
-///   61 33            CALLER
-///   62 18            XOR
-///   63 34            CALLVALUE
-///   64 17            OR                      [(caller^hot)|value 0]
-///   65 601a          PUSH1 SLOW
-///   67 57            JUMPI                   [0]           not the hot key, or ETH sent: slow path
-///   68 6020          PUSH1 0x20              retSize
-///   6a 80            DUP1                    retOffset 0x20 (over the first argument)
-///   6b 36            CALLDATASIZE            argsSize
-///   6c 601c          PUSH1 0x1c              argsOffset
-///   6e 5f            PUSH0                   value
-///   6f 73<chief>     PUSH20 chief            written by the constructor
-///   84 5a            GAS
-///   85 f1            CALL                    [ok 0]
-///   86 6020          PUSH1 0x20
-///   88 51            MLOAD                   [slate ok 0]  returned slate, or vote(bytes32)'s argument
-///   89 6d<14 bytes>  PUSH14 "Voted(bytes32)"
-///   98 5f            PUSH0
-///   99 52            MSTORE                  mem[0x12..0x20] = the signature
-///   9a 600e          PUSH1 14
-///   9c 6012          PUSH1 0x12
-///   9e 20            KECCAK256               [Voted-topic slate ok 0]
-///   9f 5f            PUSH0
-///   a0 5f            PUSH0
-///   a1 a2            LOG2                    Voted(slate); discarded with the frame if the call failed
-///   a2 6037          PUSH1 TAIL
-///   a4 56            JUMP                    [ok 0]
-///   a5 <cold>        20 bytes of data (never executed: after a JUMP)
-///   b9 <customerId>  32 bytes of data
+///   05 6020          PUSH1 0x20              retSize     (both calls share these four arguments)
+///   07 80            DUP1                    retOffset   (the fast path's slate lands at 0x20)
+///   08 36            CALLDATASIZE            argsSize
+///   09 601c          PUSH1 0x1c              argsOffset  [a]
+///   0b 5f            PUSH0
+///   0c 51            MLOAD                   [sel a]     zero-padded if calldata < 4 bytes
+///   0d 80            DUP1
+///   0e 63ed081329    PUSH4 vote(address[])
+///   13 18            XOR
+///   14 90            SWAP1
+///   15 63a69beaba    PUSH4 vote(bytes32)
+///   1a 18            XOR
+///   1b 02            MUL                     [notVote a] zero exactly for the two vote selectors
+///   1c 5f            PUSH0
+///   1d 54            SLOAD                   slot 0 is VoteProxy._hotXor: current hot ^ initial hot
+///   1e 73<hot>       PUSH20 initial hot
+///   33 18            XOR                     [hot notVote a]
+///   34 33            CALLER
+///   35 18            XOR
+///   36 17            OR                      [(caller^hot)|notVote a]
+///   37 6066          PUSH1 SLOW
+///   39 57            JUMPI                   [a]         not a vote by the current hot key: slow path
+///   3a 34            CALLVALUE               value: any ETH goes with the call, and both chiefs' votes
+///                                            are non-payable, so they refuse it and nothing changes
+///   3b 73<chief>     PUSH20 chief            written by the constructor
+///   50 5a            GAS
+///   51 f1            CALL                    [ok]        CALL(gas, chief, value, 0x1c, cds, 0x20, 0x20)
+///   52 6020          PUSH1 0x20
+///   54 51            MLOAD                   [slate ok]  returned slate, or vote(bytes32)'s argument
+///   55 5f            PUSH0
+///   56 5f            PUSH0
+///   57 a1            LOG1                    anonymous Voted(slate); discarded if the call failed
+///   58 5b            JUMPDEST TAIL           [ok]
+///   59 3d            RETURNDATASIZE
+///   5a 5f            PUSH0
+///   5b 80            DUP1
+///   5c 3e            RETURNDATACOPY          mem[0..] = returndata
+///   5d 3d            RETURNDATASIZE
+///   5e 5f            PUSH0
+///   5f 82            DUP3                    [ok 0 rds ok]
+///   60 6064          PUSH1 RET
+///   62 57            JUMPI
+///   63 fd            REVERT                  revert(0, rds)
+///   64 5b            JUMPDEST RET
+///   65 f3            RETURN                  return(0, rds)
+///   66 5b            JUMPDEST SLOW           [a]
+///   67 73<impl>      PUSH20 implementation
+///   7c 5a            GAS
+///   7d f4            DELEGATECALL            [ok]        DELEGATECALL(gas, impl, 0x1c, cds, 0x20, 0x20)
+///   7e 6058          PUSH1 TAIL
+///   80 56            JUMP
+///   81 <cold>        20 bytes of data (never executed: after a JUMP)
+///   95 <customerId>  its low 16 bytes
 library ProxyArgs {
     /// @dev Offsets of the arguments inside the runtime.
-    uint256 internal constant HOT_OFFSET = 0x4b;
-    uint256 internal constant COLD_OFFSET = 0xa5;
-    uint256 internal constant CUSTOMER_OFFSET = 0xb9;
-    /// @dev 0xb9 + 32 = 0xd9 = 217 bytes.
-    uint256 internal constant RUNTIME_LENGTH = CUSTOMER_OFFSET + 32;
+    uint256 internal constant HOT_OFFSET = 0x1f;
+    uint256 internal constant COLD_OFFSET = 0x81;
+    uint256 internal constant CUSTOMER_OFFSET = 0x95;
+    /// @dev 0x95 + 16 = 0xa5 = 165 bytes.
+    uint256 internal constant RUNTIME_LENGTH = CUSTOMER_OFFSET + 16;
 
-    /// @notice Creation code of a clone of `implementation` carrying its arguments: the 118-byte
+    /// @dev Length of the creation code: the 80-byte constructor, then the runtime (0x50 + 0xa5 =
+    /// 0xf5; a literal, because inline assembly takes only direct constants).
+    uint256 private constant CREATION_LENGTH = 0xf5;
+
+    /// @notice Creation code of a clone of `implementation` carrying its arguments: the 80-byte
     /// constructor below, then the runtime with a zero chief, which the constructor fills in.
+    /// `customerId_` must fit in 128 bits (the factory checks); only its low 16 bytes are written.
     /// @dev Constructor, opcode by opcode (it runs with the factory as CALLER):
     ///
-    ///   00 63ffd864d3 5f 52                      mem[0x1c..0x20] = chief()
-    ///   07 6020 5f 6004 601c 33 5a fa            STATICCALL(gas, caller, 0x1c, 4, 0x00, 0x20)
-    ///   11 63a2fca6b3 6020 52                    mem[0x3c..0x40] = iou()
-    ///   19 6020 6020 6004 603c 33 5a fa          STATICCALL(gas, caller, 0x3c, 4, 0x20, 0x20)
-    ///   24 16                                    AND: both calls succeeded
-    ///   25 3d 6020 14 16                         and returned a word (a non-factory caller may not)
-    ///   2a 15 606c 57                            else JUMP FAIL
-    ///   2e 60d9 6076 6040 39                     CODECOPY(0x40, 0x76, 0xd9): the runtime
-    ///   35 5f 51 6060 1b 60b0 51 17 60b0 52      runtime[0x70..0x84] |= chief (zero in the template)
-    ///   41 6020 51 80 15 6070 57                 [iou] no IOU (Sky's Chief): JUMP DONE
-    ///   49 63095ea7b3 610120 52                  mem[0x13c..0x140] = approve(address,uint256)
-    ///   52 5f 51 610140 52                       mem[0x140..0x160] = chief
-    ///   58 5f 19 610160 52                       mem[0x160..0x180] = 2**256 - 1
-    ///   5e 5f 5f 6044 61013c 5f 85 5a f1         CALL(gas, iou, 0, 0x13c, 0x44, 0, 0)
-    ///   69 6070 57                               approved: JUMP DONE
-    ///   6c 5b 5f 5f fd                           FAIL: revert(0, 0), and CREATE2 returns zero
-    ///   70 5b 60d9 6040 f3                       DONE: return(0x40, 0xd9)
+    ///   00 6040 5f 5f 5f 33 5a fa                STATICCALL(gas, caller, 0, 0, 0x00, 0x40): the
+    ///                                            factory answers empty calldata with (chief, iou)
+    ///   08 3d 6040 14 16 15 6033 57              unless it succeeded with two words: JUMP FAIL
+    ///   11 6020 51 80 15 6037 57                 [iou] no IOU (Sky's Chief): JUMP DONE
+    ///   19 63daea85c5 6040 52                    mem[0x5c..0x60] = DSToken's approve(address), which
+    ///                                            approves 2**256 - 1
+    ///   21 5f 51 6060 52                         mem[0x60..0x80] = chief
+    ///   26 5f 5f 6024 605c 5f 85 5a f1           CALL(gas, iou, 0, 0x5c, 0x24, 0, 0)
+    ///   30 6037 57                               approved: JUMP DONE
+    ///   33 5b 5f 5f fd                           FAIL: revert(0, 0), and CREATE2 returns zero
+    ///   37 5b 5f 51 6070 52                      DONE: mem[0x70..0x90] = the chief's word, so its
+    ///                                            20 bytes sit at runtime offset 0x3c (0x40 + 0x3c)
+    ///   3d 603c 6050 6040 39                     CODECOPY(0x40, 0x50, 0x3c): runtime up to the chief
+    ///   44 6055 60a0 6090 39                     CODECOPY(0x90, 0xa0, 0x55): runtime after it
+    ///   4b 60a5 6040 f3                          return(0x40, 0xa5)
     ///
     /// The approval is what `approveChiefIou()` grants (decision 0004): DSChief burns the clone's IOU
     /// on `free`. Granting it here saves a call through the clone into the implementation.
+    /// The code is assembled with ten word writes in increasing order, each later write overwriting
+    /// the zero tail of the one before: constructor + runtime up to the hot key (111 bytes, four
+    /// words), hot, the 9 bytes before the chief (its 20 zero bytes come with them), the 24 bytes
+    /// after it, implementation, the 5 bytes before cold with cold, customerId.
     function creationCode(
         address implementation,
         address cold_,
         address hot_,
         bytes32 customerId_
-    ) internal pure returns (bytes memory) {
-        return
-            abi.encodePacked(
-                hex"63ffd864d35f5260205f6004601c335afa63a2fca6b3602052602060206004603c335afa163d6020",
-                hex"141615606c5760d960766040395f5160601b60b0511760b052602051801560705763095ea7b36101",
-                hex"20525f51610140525f19610160525f5f604461013c5f855af16070575b5f5ffd5b60d96040f3",
-                // The runtime, with the chief's 20 bytes zero.
-                hex"365f601c375f5f518063ed081329149063a69beaba14176045575b5f5f36601c73",
-                implementation,
-                hex"5af45b3d82803e903d91604357fd5bf35b5f54801573",
-                hot_,
-                hex"021733183417601a5760208036601c5f730000000000000000000000000000000000000000",
-                hex"5af16020516d566f7465642862797465733332295f52600e6012205f5fa2603756",
-                cold_,
-                customerId_
-            );
+    ) internal pure returns (bytes memory code) {
+        assembly ("memory-safe") {
+            code := mload(0x40)
+            let p := add(code, 0x20)
+            mstore(p, 0x60405f5f5f335afa3d6040141615603357602051801560375763daea85c56040)
+            mstore(add(p, 0x20), 0x525f516060525f5f6024605c5f855af16037575b5f5ffd5b5f51607052603c60)
+            mstore(add(p, 0x40), 0x50604039605560a060903960a56040f3365f601c3760208036601c5f518063ed)
+            mstore(add(p, 0x60), 0x081329189063a69beaba18025f54730000000000000000000000000000000000)
+            mstore(add(p, 0x6f), shl(96, hot_))
+            mstore(add(p, 0x83), 0x1833181760665734730000000000000000000000000000000000000000000000)
+            mstore(add(p, 0xa0), 0x5af16020515f5fa15b3d5f803e3d5f82606457fd5bf35b730000000000000000)
+            mstore(add(p, 0xb8), shl(96, implementation))
+            mstore(
+                add(p, 0xcc),
+                or(0x5af4605856000000000000000000000000000000000000000000000000000000, shl(56, cold_))
+            )
+            mstore(add(p, 0xe5), shl(128, customerId_))
+            mstore(code, CREATION_LENGTH)
+            // The last write ends 0x20 past the customerId's offset: claim memory up to there.
+            mstore(0x40, add(p, 0x105))
+        }
     }
 
     /// @notice The cold address of the clone currently executing (through delegatecall).
@@ -151,9 +147,10 @@ library ProxyArgs {
         return address(bytes20(_word(address(this), HOT_OFFSET)));
     }
 
-    /// @notice The customer identifier the executing clone was created for.
+    /// @notice The customer identifier the executing clone was created for (a 128-bit value,
+    /// left-padded to a word as the factory takes it).
     function customerId() internal view returns (bytes32) {
-        return _word(address(this), CUSTOMER_OFFSET);
+        return _customerIdOf(address(this));
     }
 
     /// @notice Reads the arguments out of any account's code (meaningful only for a clone).
@@ -162,7 +159,12 @@ library ProxyArgs {
     ) internal view returns (address cold_, address hot_, bytes32 customerId_) {
         cold_ = address(bytes20(_word(clone, COLD_OFFSET)));
         hot_ = address(bytes20(_word(clone, HOT_OFFSET)));
-        customerId_ = _word(clone, CUSTOMER_OFFSET);
+        customerId_ = _customerIdOf(clone);
+    }
+
+    /// @dev The 16 bytes at CUSTOMER_OFFSET, as the low half of a word.
+    function _customerIdOf(address clone) private view returns (bytes32) {
+        return _word(clone, CUSTOMER_OFFSET) >> 128;
     }
 
     /// @dev 32 bytes of `account`'s code from `offset` (zero-padded past the end). Under delegatecall,

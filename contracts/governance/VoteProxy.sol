@@ -18,10 +18,10 @@ contract VoteProxy is IVoteProxy {
     /// @dev Zero for Sky's Chief, which has no IOU token.
     address private immutable IOU;
 
-    /// @dev Set by cold's rotations; zero means "the hot key the clone was created with". Storage slot
-    /// 0, which the clone's vote fast path reads directly (ProxyArgs): it must stay the first and only
-    /// storage variable.
-    address private _rotatedHot;
+    /// @dev The current hot key XOR the hot key the clone was created with (so zero until cold first
+    /// rotates it). Storage slot 0, which the clone's vote fast path reads and XORs with the initial hot
+    /// key in its code (ProxyArgs): it must stay the first and only storage variable.
+    address private _hotXor;
 
     constructor(address chief_) {
         if (chief_.code.length == 0) revert VoteProxyUnsupportedChief(chief_);
@@ -71,8 +71,7 @@ contract VoteProxy is IVoteProxy {
 
     /// @inheritdoc IVoteProxy
     function hot() public view onlyClone returns (address) {
-        address rotated = _rotatedHot;
-        return rotated == address(0) ? ProxyArgs.initialHot() : rotated;
+        return address(uint160(_hotXor) ^ uint160(ProxyArgs.initialHot()));
     }
 
     /// @inheritdoc IVoteProxy
@@ -148,7 +147,7 @@ contract VoteProxy is IVoteProxy {
     function rotateHot(address newHot) external onlyClone onlyCold {
         address previousHot = hot();
         if (newHot == address(0) || newHot == previousHot) revert VoteProxyInvalidHot(newHot);
-        _rotatedHot = newHot;
+        _hotXor = address(uint160(newHot) ^ uint160(ProxyArgs.initialHot()));
         emit HotRotated(previousHot, newHot);
     }
 

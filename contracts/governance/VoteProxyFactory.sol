@@ -20,6 +20,22 @@ contract VoteProxyFactory is IVoteProxyFactory {
         IOU = implementation_.iou();
     }
 
+    /// @notice What a clone's constructor asks its creator, with empty calldata: (chief, iou) as two
+    /// words, in one call (ProxyArgs lists the constructor). Any other call that matches no function
+    /// reverts, as it would without a fallback.
+    // The fallback is the clone constructor's cheapest question (one warm call, no selector
+    // dispatch): it answers a fixed pair and refuses everything else, so its logic is deliberate.
+    // solhint-disable-next-line no-complex-fallback
+    fallback() external {
+        if (msg.data.length != 0) revert VoteProxyFactoryUnknownCall();
+        (address chief_, address iou_) = (CHIEF, IOU);
+        assembly ("memory-safe") {
+            mstore(0x00, chief_)
+            mstore(0x20, iou_)
+            return(0x00, 0x40)
+        }
+    }
+
     /// @inheritdoc IVoteProxyFactory
     function chief() external view returns (address) {
         return CHIEF;
@@ -48,13 +64,13 @@ contract VoteProxyFactory is IVoteProxyFactory {
     /// @inheritdoc IVoteProxyFactory
     function predictProxy(bytes32 customerId, address cold, address hot) external view returns (address) {
         // Refusing what createProxy refuses: nobody should fund an address that can never hold a proxy.
-        _checkKeys(cold, hot);
+        _checkArgs(customerId, cold, hot);
         return _addressOf(customerId, _creationCode(cold, hot, customerId));
     }
 
     /// @inheritdoc IVoteProxyFactory
     function createProxy(bytes32 customerId, address cold, address hot) external returns (address proxy) {
-        _checkKeys(cold, hot);
+        _checkArgs(customerId, cold, hot);
         bytes memory code = _creationCode(cold, hot, customerId);
         assembly ("memory-safe") {
             proxy := create2(0, add(code, 0x20), mload(code), customerId)
@@ -66,10 +82,20 @@ contract VoteProxyFactory is IVoteProxyFactory {
             if (predicted.code.length != 0) revert VoteProxyFactoryProxyExists(predicted);
             revert VoteProxyFactoryCreateFailed();
         }
-        emit ProxyCreated(customerId, proxy, cold, hot);
+        // The event, as `emit` would write it, without the free-memory bookkeeping.
+        bytes32 topic = ProxyCreated.selector;
+        assembly ("memory-safe") {
+            let data := mload(0x40)
+            mstore(data, customerId)
+            mstore(add(data, 0x20), cold)
+            mstore(add(data, 0x40), hot)
+            log2(data, 0x60, topic, proxy)
+        }
     }
 
-    function _checkKeys(address cold, address hot) private pure {
+    function _checkArgs(bytes32 customerId, address cold, address hot) private pure {
+        // The clone keeps 16 bytes of the identifier in its code (a UUID's worth, decision 0010).
+        if (uint256(customerId) >> 128 != 0) revert VoteProxyFactoryInvalidCustomerId(customerId);
         if (cold == address(0)) revert VoteProxyFactoryInvalidCold(cold);
         // A hot key equal to cold would put the cold key online.
         if (hot == address(0) || hot == cold) revert VoteProxyFactoryInvalidHot(hot);

@@ -37,7 +37,11 @@ interface IVoteProxy {
     /// @notice Governance tokens were sent to cold (after freeing them from the chief if needed).
     event Freed(uint256 wad);
     /// @notice The proxy's vote moved to `slate`.
-    event Voted(bytes32 indexed slate);
+    /// @dev Anonymous: one topic (the slate) and no data, so the clone's fast path logs it with a
+    /// 3-byte LOG1 (decision 0010). No other event of the proxy has one topic and no data but
+    /// `ChiefIouApproved`, whose topic is its signature hash, which no slate (the hash of a whole number
+    /// of 20-byte addresses) can equal.
+    event Voted(bytes32 indexed slate) anonymous;
     /// @notice Cold replaced the hot key.
     event HotRotated(address indexed previousHot, address indexed newHot);
     /// @notice Cold swept a token balance to itself.
@@ -53,7 +57,8 @@ interface IVoteProxy {
     /// @notice The current hot (administration) key.
     function hot() external view returns (address);
 
-    /// @notice The customer identifier the proxy was originated for (part of its CREATE2 address).
+    /// @notice The customer identifier the proxy was originated for (part of its CREATE2 address): a
+    /// 128-bit value such as a UUID, left-padded to a word.
     function customerId() external view returns (bytes32);
 
     /// @notice The chief this proxy votes in.

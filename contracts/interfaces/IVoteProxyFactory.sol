@@ -13,19 +13,26 @@ interface IVoteProxyFactory {
     error VoteProxyFactoryInvalidCold(address cold);
     /// @notice The hot address is zero or equal to cold (a cold key must never be online).
     error VoteProxyFactoryInvalidHot(address hot);
+    /// @notice The customer identifier does not fit in 128 bits (it is a UUID, left-padded to a word).
+    error VoteProxyFactoryInvalidCustomerId(bytes32 customerId);
     /// @notice A proxy with these parameters already exists.
     error VoteProxyFactoryProxyExists(address proxy);
     /// @notice CREATE2 failed.
     error VoteProxyFactoryCreateFailed();
+    /// @notice Calldata that matches no function (only empty calldata reaches the fallback's answer).
+    error VoteProxyFactoryUnknownCall();
 
     /// @notice A proxy was originated.
-    event ProxyCreated(bytes32 indexed customerId, address indexed proxy, address indexed cold, address hot);
+    /// @dev Only the proxy is indexed: a topic costs 375 gas against 256 for a data word, and the
+    /// customer's proxy is found without an index, by `predictProxy` (decision 0010).
+    event ProxyCreated(bytes32 customerId, address indexed proxy, address cold, address hot);
 
     /// @notice The chief every proxy of this factory votes in.
     function chief() external view returns (address);
 
-    /// @notice The chief's IOU token (DSChief), or zero (Sky's Chief). A proxy's constructor reads it, and
-    /// `chief()`, from the factory creating it, to approve the chief for its IOU and to vote directly.
+    /// @notice The chief's IOU token (DSChief), or zero (Sky's Chief). A proxy's constructor reads it and
+    /// the chief from the factory creating it (through the fallback, in one call), to approve the chief
+    /// for its IOU and to vote directly.
     function iou() external view returns (address);
 
     /// @notice The implementation every proxy delegates to.
@@ -36,10 +43,11 @@ interface IVoteProxyFactory {
     function isProxy(address proxy) external view returns (bool);
 
     /// @notice The address `createProxy(customerId, cold, hot)` deploys to. Reverts, as createProxy
-    /// does, for a zero cold, a zero hot or a hot equal to cold.
+    /// does, for a customerId beyond 128 bits, a zero cold, a zero hot or a hot equal to cold.
     function predictProxy(bytes32 customerId, address cold, address hot) external view returns (address);
 
-    /// @notice Originate the proxy for `customerId` with cold address `cold` and hot key `hot`.
+    /// @notice Originate the proxy for `customerId` (128 bits, e.g. a UUID, left-padded to a word) with
+    /// cold address `cold` and hot key `hot`.
     /// @return proxy The new proxy's address (equal to `predictProxy(customerId, cold, hot)`).
     function createProxy(bytes32 customerId, address cold, address hot) external returns (address proxy);
 }

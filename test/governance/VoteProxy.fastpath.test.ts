@@ -14,7 +14,9 @@ import {
   deployWorld,
   type Family,
   type World,
+  expectVoted,
 } from "../helpers/governance.js";
+import { customerIdFromLabel } from "../../deploy/lib/customer-id.js";
 
 const { ethers, networkHelpers } = await network.create();
 
@@ -66,9 +68,7 @@ for (const family of FAMILIES) {
       const fast = await rawCall(actors.hot, to, data);
       expect(fast).to.equal(await rawCall(actors.cold, to, data));
       expect(fast).to.equal(slateOf(yays));
-      await expect(proxy.connect(actors.hot)["vote(address[])"](yays))
-        .to.emit(proxy, "Voted")
-        .withArgs(slateOf(yays));
+      await expectVoted(proxy.connect(actors.hot)["vote(address[])"](yays), proxy, slateOf(yays));
       expect(await chief.votes(proxy)).to.equal(slateOf(yays));
     });
 
@@ -82,21 +82,15 @@ for (const family of FAMILIES) {
       expect(await delegates(actors.hot, to, data)).to.equal(false);
       expect(await rawCall(actors.hot, to, data)).to.equal("0x");
       expect(await rawCall(actors.cold, to, data)).to.equal("0x");
-      await expect(proxy.connect(actors.hot)["vote(bytes32)"](slateOf(yays)))
-        .to.emit(proxy, "Voted")
-        .withArgs(slateOf(yays));
+      await expectVoted(proxy.connect(actors.hot)["vote(bytes32)"](slateOf(yays)), proxy, slateOf(yays));
       expect(await chief.votes(proxy)).to.equal(slateOf(yays));
     });
 
     it("delegates cold's votes, which behave the same", async function () {
       const { proxy, chief, actors } = await load();
       const yays = candidates(2);
-      await expect(proxy.connect(actors.cold)["vote(address[])"](yays))
-        .to.emit(proxy, "Voted")
-        .withArgs(slateOf(yays));
-      await expect(proxy.connect(actors.cold)["vote(bytes32)"](slateOf(yays)))
-        .to.emit(proxy, "Voted")
-        .withArgs(slateOf(yays));
+      await expectVoted(proxy.connect(actors.cold)["vote(address[])"](yays), proxy, slateOf(yays));
+      await expectVoted(proxy.connect(actors.cold)["vote(bytes32)"](slateOf(yays)), proxy, slateOf(yays));
       expect(await chief.votes(proxy)).to.equal(slateOf(yays));
     });
 
@@ -104,23 +98,24 @@ for (const family of FAMILIES) {
       const { proxy, chief, actors } = await load();
       expect(await ethers.provider.getStorage(proxy, 0)).to.equal(ethers.ZeroHash);
       await proxy.connect(actors.cold).rotateHot(actors.newHot);
-      // The fast path reads slot 0: that is where the implementation keeps the rotated key.
+      // The fast path reads slot 0: the implementation keeps the current key XOR the initial one there.
       expect(await ethers.provider.getStorage(proxy, 0)).to.equal(
-        ethers.zeroPadValue(actors.newHot.address, 32).toLowerCase(),
+        ethers.toBeHex(BigInt(actors.newHot.address) ^ BigInt(actors.hot.address), 32),
       );
       const to = await proxy.getAddress();
       const data = proxy.interface.encodeFunctionData("vote(address[])", [candidates(1)]);
       expect(await delegates(actors.newHot, to, data)).to.equal(false);
       expect(await delegates(actors.hot, to, data)).to.equal(true);
-      await expect(proxy.connect(actors.newHot)["vote(address[])"](candidates(1))).to.emit(proxy, "Voted");
+      await expectVoted(proxy.connect(actors.newHot)["vote(address[])"](candidates(1)), proxy);
       await expect(proxy.connect(actors.hot)["vote(address[])"](candidates(2)))
         .to.be.revertedWithCustomError(proxy, "VoteProxyUnauthorized")
         .withArgs(actors.hot.address);
       await expect(proxy.connect(actors.hot)["vote(bytes32)"](slateOf(candidates(1))))
         .to.be.revertedWithCustomError(proxy, "VoteProxyUnauthorized")
         .withArgs(actors.hot.address);
-      // Rotating back to the initial key stores it: the fast path takes it from storage again.
+      // Rotating back to the initial key zeroes the slot: the fast path takes the key in the code again.
       await proxy.connect(actors.cold).rotateHot(actors.hot);
+      expect(await ethers.provider.getStorage(proxy, 0)).to.equal(ethers.ZeroHash);
       expect(await delegates(actors.hot, to, data)).to.equal(false);
       await expect(proxy.connect(actors.newHot)["vote(address[])"](candidates(2)))
         .to.be.revertedWithCustomError(proxy, "VoteProxyUnauthorized")
@@ -140,17 +135,24 @@ for (const family of FAMILIES) {
         .withArgs(actors.stranger.address);
     });
 
-    it("refuses ETH sent with the hot key's vote (the implementation's votes are not payable)", async function () {
-      const { proxy, actors } = await load();
+    it("refuses ETH sent with the hot key's vote: the fast path forwards it and the chief's votes are not payable", async function () {
+      const { proxy, chief, actors } = await load();
       const to = await proxy.getAddress();
+      const before = await chief.votes(proxy);
       for (const data of [
         proxy.interface.encodeFunctionData("vote(address[])", [candidates(1)]),
         proxy.interface.encodeFunctionData("vote(bytes32)", [ethers.ZeroHash]),
       ]) {
-        expect(await delegates(actors.hot, to, data, 1n)).to.equal(true);
+        expect(await delegates(actors.hot, to, data, 1n)).to.equal(false);
         await expect(actors.hot.sendTransaction({ to, data, value: 1n })).to.be.revertedWithoutReason(ethers);
+        // Through the implementation (cold), whose votes are not payable either.
+        expect(await delegates(actors.cold, to, data, 1n)).to.equal(true);
+        await expect(actors.cold.sendTransaction({ to, data, value: 1n })).to.be.revertedWithoutReason(
+          ethers,
+        );
       }
       expect(await ethers.provider.getBalance(proxy)).to.equal(0n);
+      expect(await chief.votes(proxy)).to.equal(before);
     });
 
     it("delegates calldata shorter than a selector, even a prefix of a vote selector", async function () {
@@ -206,7 +208,7 @@ describe("VoteProxy fast path through a hostile chief", function () {
     const gov = await ethers.deployContract("SkyToken");
     const chief = await ethers.deployContract("HostileChief", [gov, ethers.ZeroAddress]);
     const factory = await ethers.deployContract("VoteProxyFactory", [chief]);
-    const id = ethers.id("fast path, hostile chief");
+    const id = customerIdFromLabel("fast path, hostile chief");
     await factory.createProxy(id, actors.cold, actors.hot);
     const proxy = await ethers.getContractAt(
       "VoteProxy",
@@ -242,12 +244,59 @@ describe("VoteProxy fast path through a hostile chief", function () {
     };
     for (const [name, payload] of Object.entries(payloads)) {
       await chief.arm(payload);
-      await expect(proxy.connect(actors.hot)["vote(bytes32)"](ethers.id(name))).to.emit(proxy, "Voted");
+      await expectVoted(proxy.connect(actors.hot)["vote(bytes32)"](ethers.id(name)), proxy, ethers.id(name));
       expect(await chief.lastCallbackSucceeded(), name).to.equal(false);
       expect(await chief.votes(proxy), name).to.equal(ethers.id(name));
     }
     expect(await gov.balanceOf(proxy)).to.equal(FUNDED / 2n);
     expect(await chief.deposits(proxy)).to.equal(FUNDED / 2n);
     expect(await proxy.hot()).to.equal(actors.hot.address);
+  });
+});
+
+describe("VoteProxy fast path with a chief whose votes accept ETH", function () {
+  it("forwards only the ETH the hot key attached: the proxy's own balance never moves, and others stay refused", async function () {
+    const actors = await actorsOf(ethers);
+    const gov = await ethers.deployContract("SkyToken");
+    const chief = await ethers.deployContract("PayableVoteChief", [gov]);
+    const factory = await ethers.deployContract("VoteProxyFactory", [chief]);
+    const id = customerIdFromLabel("fast path, payable chief");
+    await factory.createProxy(id, actors.cold, actors.hot);
+    const proxy = await ethers.getContractAt(
+      "VoteProxy",
+      await factory.predictProxy(id, actors.cold, actors.hot),
+    );
+    // ETH the proxy holds (forced in): only cold's rescueEth may take it, and only to cold.
+    await ethers.deployContract("ForceSendEth", [proxy], { value: 1_000n });
+    // The ABI says non-payable, so the ETH goes in raw transactions with the same calldata.
+    const to = await proxy.getAddress();
+    const voteWith = (data: string, value: bigint) => actors.hot.sendTransaction({ to, data, value });
+    await expectVoted(
+      voteWith(proxy.interface.encodeFunctionData("vote(address[])", [candidates(2)]), 7n),
+      proxy,
+    );
+    await voteWith(proxy.interface.encodeFunctionData("vote(bytes32)", [ethers.id("slate")]), 5n);
+    expect(await chief.received()).to.equal(12n);
+    expect(await ethers.provider.getBalance(proxy)).to.equal(1_000n);
+    // A rotated-away key and a stranger reach the implementation, whose votes are not payable.
+    await proxy.connect(actors.cold).rotateHot(actors.newHot);
+    for (const who of [actors.hot, actors.stranger]) {
+      await expect(
+        who.sendTransaction({
+          to,
+          data: proxy.interface.encodeFunctionData("vote(bytes32)", [ethers.id("slate")]),
+          value: 1n,
+        }),
+      ).to.be.revertedWithoutReason(ethers);
+      await expect(proxy.connect(who)["vote(bytes32)"](ethers.id("slate")))
+        .to.be.revertedWithCustomError(proxy, "VoteProxyUnauthorized")
+        .withArgs(who.address);
+    }
+    expect(await chief.received()).to.equal(12n);
+    await expect(proxy.connect(actors.cold).rescueEth()).to.changeEtherBalances(
+      ethers,
+      [proxy, actors.cold],
+      [-1_000n, 1_000n],
+    );
   });
 });

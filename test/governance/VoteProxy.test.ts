@@ -17,7 +17,9 @@ import {
   slateOf,
   type Family,
   type World,
+  expectVoted,
 } from "../helpers/governance.js";
+import { customerIdFromLabel } from "../../deploy/lib/customer-id.js";
 
 const { ethers, networkHelpers } = await network.create();
 
@@ -382,9 +384,7 @@ for (const family of FAMILIES) {
           const yays = candidates(ethers, 3);
           const slate = slateOf(ethers, yays);
           expect(await proxy.connect(caller)["vote(address[])"].staticCall(yays)).to.equal(slate);
-          await expect(proxy.connect(caller)["vote(address[])"](yays))
-            .to.emit(proxy, "Voted")
-            .withArgs(slate);
+          await expectVoted(proxy.connect(caller)["vote(address[])"](yays), proxy, slate);
           expect(await chief.votes(proxy)).to.equal(slate);
           for (const yay of yays) expect(await chief.approvals(yay)).to.equal(60n * WAD);
           const others = candidates(ethers, 2, 0x2000);
@@ -438,9 +438,11 @@ for (const family of FAMILIES) {
 
       it("accepts the empty slate (abstain)", async function () {
         const world = await lockedWorld(family);
-        await expect(world.proxy.connect(world.actors.hot)["vote(address[])"]([]))
-          .to.emit(world.proxy, "Voted")
-          .withArgs(ethers.keccak256("0x"));
+        await expectVoted(
+          world.proxy.connect(world.actors.hot)["vote(address[])"]([]),
+          world.proxy,
+          ethers.keccak256("0x"),
+        );
       });
 
       it("refuses a stranger, the factory and the implementation", async function () {
@@ -470,7 +472,7 @@ for (const family of FAMILIES) {
           await chief.connect(actors.stranger).etch(yays);
           const slate = slateOf(ethers, yays);
           const caller = actors[role];
-          await expect(proxy.connect(caller)["vote(bytes32)"](slate)).to.emit(proxy, "Voted").withArgs(slate);
+          await expectVoted(proxy.connect(caller)["vote(bytes32)"](slate), proxy, slate);
           expect(await chief.votes(proxy)).to.equal(slate);
           for (const yay of yays) expect(await chief.approvals(yay)).to.equal(60n * WAD);
           await expectNoStandingApprovals(world);
@@ -725,7 +727,7 @@ for (const family of FAMILIES) {
         const { factory, actors } = world;
         const coldContract = await ethers.deployContract("ContractCold", [], actors.cold);
         const coldAddress = await coldContract.getAddress();
-        const customerId = ethers.id("contract-cold");
+        const customerId = customerIdFromLabel("contract-cold");
         await factory.createProxy(customerId, coldAddress, actors.hot);
         const proxy = await ethers.getContractAt(
           "VoteProxy",

@@ -11,6 +11,7 @@ import type {
   VoteProxy,
   VoteProxyFactory,
 } from "../../types/ethers-contracts/index.js";
+import { customerIdFromLabel } from "../../deploy/lib/customer-id.js";
 
 /** The two chief families a vote proxy must work with. */
 export type Family = "DSChief" | "SkyChief";
@@ -120,7 +121,7 @@ export async function deployWorld(
   const implementation = await ethers.getContractAt("VoteProxy", await factory.implementation());
   const cold = roles.cold ?? actors.cold.address;
   const hot = roles.hot ?? actors.hot.address;
-  const customerId = ethers.id(`customer-${family}`);
+  const customerId = customerIdFromLabel(`customer-${family}`);
   await factory.createProxy(customerId, cold, hot);
   const proxy = await ethers.getContractAt("VoteProxy", await factory.predictProxy(customerId, cold, hot));
   await mintGov(actors.depositor.address, DEPOSITOR_SUPPLY);
@@ -231,4 +232,28 @@ export async function impersonate(ethers: HardhatEthers, address: string): Promi
   await ethers.provider.send("hardhat_impersonateAccount", [address]);
   await ethers.provider.send("hardhat_setBalance", [address, "0x56BC75E2D63100000"]);
   return ethers.getSigner(address);
+}
+
+/**
+ * Asserts that `tx` logged exactly one `Voted(slate)` from `proxy` and returns its slate. The event is
+ * anonymous (decision 0010): one topic, the slate, and no data, which chai's `emit` cannot match by
+ * name, so the receipt's logs are read directly.
+ *
+ * @example await expectVoted(proxy.connect(hot)["vote(address[])"](yays), proxy, slateOf(ethers, yays))
+ */
+export async function expectVoted(
+  tx: Promise<{ wait(): Promise<TransactionReceipt | null> }>,
+  proxy: { getAddress(): Promise<string> },
+  slate?: string,
+): Promise<string> {
+  const receipt = await (await tx).wait();
+  if (receipt === null) throw new Error("the vote was not mined");
+  const address = await proxy.getAddress();
+  const voted = receipt.logs.filter(
+    (log) => log.address === address && log.topics.length === 1 && log.data === "0x",
+  );
+  expect(voted, "exactly one anonymous Voted log from the proxy").to.have.length(1);
+  const logged = voted[0]!.topics[0]!;
+  if (slate !== undefined) expect(logged, "the Voted slate").to.equal(slate);
+  return logged;
 }

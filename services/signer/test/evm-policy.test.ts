@@ -5,7 +5,8 @@ import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { AbiCoder, Transaction, decodeRlp, encodeRlp, getAddress, id, toBeHex } from "ethers";
 import { InvalidInputError, PolicyRefusedError } from "../src/errors.js";
-import { predictProxyAddress } from "../src/allowlist/create2.js";
+import { predictProxyAddress, proxyCreationCode } from "../src/allowlist/create2.js";
+import { assembleLikeProxyArgs } from "../../api/test/governance/proxy-args-assembly.js";
 import {
   COLD,
   CUSTOMER,
@@ -26,6 +27,27 @@ async function refused(p: Promise<unknown>, reason: string): Promise<void> {
     return true;
   });
 }
+
+describe("CREATE2 creation code", () => {
+  it("is byte for byte what ProxyArgs.creationCode's word writes assemble", () => {
+    const source = readFileSync(
+      new URL("../../../contracts/governance/ProxyArgs.sol", import.meta.url),
+      "utf8",
+    );
+    for (const customerId of [CUSTOMER, "0x" + "00".repeat(32), "0x" + "00".repeat(16) + "ff".repeat(16)]) {
+      assert.equal(
+        proxyCreationCode(IMPLEMENTATION, COLD, FACTORY, customerId),
+        assembleLikeProxyArgs(source, {
+          implementation: IMPLEMENTATION,
+          cold_: COLD,
+          hot_: FACTORY,
+          customerId_: customerId,
+        }),
+      );
+    }
+    assert.throws(() => proxyCreationCode(IMPLEMENTATION, COLD, FACTORY, "0x" + "ab".repeat(32)), RangeError);
+  });
+});
 
 describe("EVM allowlist", () => {
   let f: Fixture;
@@ -170,6 +192,11 @@ describe("EVM allowlist", () => {
           }),
       ],
       [
+        "createProxy with a customerId beyond 128 bits",
+        "EVM_BAD_CUSTOMER_ID",
+        () => createProxyTx(f.evmAddress, nonce(), "0x" + "00".repeat(15) + "01" + "00".repeat(16)),
+      ],
+      [
         "lock with trailing bytes",
         "EVM_BAD_CALLDATA",
         () =>
@@ -247,6 +274,24 @@ describe("EVM allowlist", () => {
         assert.match(record.digest, /^[0-9a-f]{64}$/);
       });
     }
+
+    it("names the customerId beyond 128 bits it refuses, and signs 2^128 - 1", async () => {
+      const tooBig = "0x" + "00".repeat(15) + "01" + "00".repeat(16);
+      await assert.rejects(
+        f.core.signEvm("evm-hot", createProxyTx(f.evmAddress, nonce(), tooBig)),
+        (e: unknown) => {
+          assert.ok(e instanceof PolicyRefusedError);
+          assert.equal(e.reason, "EVM_BAD_CUSTOMER_ID");
+          assert.equal(e.field, "customerId");
+          assert.equal(e.value, tooBig);
+          return true;
+        },
+      );
+      const max = "0x" + "00".repeat(16) + "ff".repeat(16);
+      const { intent } = await f.core.signEvm("evm-hot", createProxyTx(f.evmAddress, nonce(), max));
+      assert.ok(intent.kind === "createProxy");
+      assert.equal(intent.proxy, predictProxyAddress(FACTORY, IMPLEMENTATION, max, COLD, f.evmAddress));
+    });
 
     it("legacy and EIP-2930 transactions (EVM_TX_TYPE)", async () => {
       const data = proxyAbi.encodeFunctionData("lock", [1n]);

@@ -1,9 +1,10 @@
 /** The contract functions the governance flow calls or reads, as minimal ABIs. */
 import { Interface } from "ethers";
+import { VOTED_EVENT } from "./proxy-logs.js";
 
 export const factoryInterface = new Interface([
   "function createProxy(bytes32 customerId, address cold, address hot) returns (address)",
-  "event ProxyCreated(bytes32 indexed customerId, address indexed proxy, address indexed cold, address hot)",
+  "event ProxyCreated(bytes32 customerId, address indexed proxy, address cold, address hot)",
 ]);
 
 export const proxyInterface = new Interface([
@@ -14,7 +15,7 @@ export const proxyInterface = new Interface([
   "function vote(bytes32 slate)",
   "event Locked(uint256 wad)",
   "event Freed(uint256 wad)",
-  "event Voted(bytes32 indexed slate)",
+  VOTED_EVENT,
 ]);
 
 export const erc20Interface = new Interface(["function balanceOf(address) view returns (uint256)"]);

@@ -28,6 +28,7 @@ import {
 } from "../tokens.js";
 import { chiefInterface, erc20Interface, factoryInterface, proxyInterface } from "./abi.js";
 import { customerSalt, predictProxyAddress } from "./create2.js";
+import { parseProxyLog } from "./proxy-logs.js";
 import { encodeVoteCandidates } from "./vote-calldata.js";
 import type { VoteInput } from "./governance.dto.js";
 import type { GovernanceRuntime } from "./settings.js";
@@ -263,20 +264,20 @@ export class GovernanceService {
       this.#read(settings.gov, erc20Interface, "balanceOf", address),
       this.#read(settings.chief, chiefInterface, "deposits", address),
       this.#readRaw(settings.chief, chiefInterface, "votes", address),
-      chain.logs(
-        address,
-        settings.fromBlock,
-        EVENT_NAMES.map((n) => proxyInterface.getEvent(n)!.topicHash),
-      ),
+      // Every log of the proxy: the anonymous Voted has no topic0 to filter on (its topic is the slate).
+      chain.logs(address, settings.fromBlock),
     ]);
-    const events = logs.map((log) => {
-      const parsed = proxyInterface.parseLog({ topics: [...log.topics], data: log.data })!;
-      return {
-        name: parsed.name,
-        value: String(parsed.args[0]),
-        blockNumber: log.blockNumber,
-        transactionHash: log.transactionHash,
-      };
+    const events = logs.flatMap((log) => {
+      const parsed = parseProxyLog(proxyInterface, log);
+      if (!parsed || !(EVENT_NAMES as readonly string[]).includes(parsed.name)) return [];
+      return [
+        {
+          name: parsed.name,
+          value: String(parsed.args[0]),
+          blockNumber: log.blockNumber,
+          transactionHash: log.transactionHash,
+        },
+      ];
     });
     const candidates = await this.#slateMembers(settings.chief, String(slate), settings.maxCandidates);
     const indexed = this.chainEvents

@@ -1,16 +1,17 @@
 import { Interface, getAddress, type LogDescription } from "ethers";
 import type { Database } from "../../../db/src/database.js";
 import type { JsonValue } from "../../../shared/src/canonical-json.js";
+import { VOTED_EVENT, parseProxyLog } from "../governance/proxy-logs.js";
 import type { ChainReader } from "./block-window.js";
 import type { ChainEventsRepository, NewChainEvent } from "./chain-events.repository.js";
 import type { EvmLogSource } from "./sources.js";
 
 /** Every event of `IVoteProxyFactory` and `IVoteProxy` (contracts/interfaces). */
 export const indexedEventsInterface = new Interface([
-  "event ProxyCreated(bytes32 indexed customerId, address indexed proxy, address indexed cold, address hot)",
+  "event ProxyCreated(bytes32 customerId, address indexed proxy, address cold, address hot)",
   "event Locked(uint256 wad)",
   "event Freed(uint256 wad)",
-  "event Voted(bytes32 indexed slate)",
+  VOTED_EVENT,
   "event HotRotated(address indexed previousHot, address indexed newHot)",
   "event Rescued(address indexed token, uint256 amount)",
   "event EthRescued(uint256 amount)",
@@ -72,7 +73,8 @@ export class EvmEventReader implements ChainReader {
       hashes.set(log.blockNumber, log.blockHash);
     }
     for (const log of await this.source.logsInRange([...proxies], from, to)) {
-      const parsed = indexedEventsInterface.parseLog({ topics: [...log.topics], data: log.data });
+      // The anonymous Voted is known by its shape, which only a proxy's own log may be trusted with.
+      const parsed = parseProxyLog(indexedEventsInterface, log);
       // Only events of the proxy interface; anything else a proxy might log is not ours to decode.
       if (!parsed || parsed.name === "ProxyCreated") continue;
       events.push(this.#event(log, log.address, parsed.name, argsOf(parsed)));

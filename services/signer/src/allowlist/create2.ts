@@ -1,14 +1,23 @@
 /**
  * The vote proxy's CREATE2 address, computed exactly as `VoteProxyFactory` does with
- * `ProxyArgs.creationCode` (contracts/governance/ProxyArgs.sol lists every opcode): a 118-byte
- * constructor, then the runtime carrying the implementation, hot, a zero chief (the constructor reads
- * it from the factory), cold and customerId.
+ * `ProxyArgs.creationCode` (contracts/governance/ProxyArgs.sol lists every opcode): an 80-byte
+ * constructor, then the 165-byte runtime carrying hot, a zero chief (the constructor asks the factory
+ * for it), the implementation, cold and the low 16 bytes of the customerId (decision 0010).
  */
-import { concat, getAddress, getCreate2Address, keccak256 } from "ethers";
+import { concat, dataSlice, getAddress, getCreate2Address, isHexString, keccak256 } from "ethers";
+
+/**
+ * Whether `customerId` is a bytes32 value the factory accepts: it must fit in 128 bits, since a proxy
+ * keeps only its low 16 bytes (`VoteProxyFactoryInvalidCustomerId` otherwise).
+ */
+export function isValidCustomerId(customerId: string): boolean {
+  return isHexString(customerId, 32) && /^0x0{32}/.test(customerId);
+}
 
 /**
  * Creation code of a clone of `implementation` carrying its arguments.
  *
+ * @throws {RangeError} when `customerId` does not fit in 128 bits (see {@link isValidCustomerId}).
  * @example proxyCreationCode(impl, cold, hot, customerId)
  */
 export function proxyCreationCode(
@@ -17,23 +26,32 @@ export function proxyCreationCode(
   hot: string,
   customerId: string,
 ): string {
+  if (!isValidCustomerId(customerId)) {
+    throw new RangeError(`customerId ${customerId} is not a bytes32 value below 2^128`);
+  }
   return concat([
-    "0x63ffd864d35f5260205f6004601c335afa63a2fca6b3602052602060206004603c335afa163d6020",
-    "0x141615606c5760d960766040395f5160601b60b0511760b052602051801560705763095ea7b36101",
-    "0x20525f51610140525f19610160525f5f604461013c5f855af16070575b5f5ffd5b60d96040f3",
-    "0x365f601c375f5f518063ed081329149063a69beaba14176045575b5f5f36601c73",
-    getAddress(implementation),
-    "0x5af45b3d82803e903d91604357fd5bf35b5f54801573",
+    // Constructor: (chief, iou) from the factory, approve(address) of the IOU, chief written, return.
+    "0x60405f5f5f335afa3d6040141615603357602051801560375763daea85c56040",
+    "0x525f516060525f5f6024605c5f855af16037575b5f5ffd5b5f51607052603c60",
+    "0x50604039605560a060903960a56040f3",
+    // Runtime: calldata copy and vote-selector test, up to the initial hot key.
+    "0x365f601c3760208036601c5f518063ed081329189063a69beaba18025f5473",
     getAddress(hot),
-    "0x021733183417601a5760208036601c5f73",
-    "0x0000000000000000000000000000000000000000",
-    "0x5af16020516d566f7465642862797465733332295f52600e6012205f5fa2603756",
+    "0x183318176066573473",
+    "0x0000000000000000000000000000000000000000", // the chief, written by the constructor
+    "0x5af16020515f5fa15b3d5f803e3d5f82606457fd5bf35b73",
+    getAddress(implementation),
+    "0x5af4605856",
     getAddress(cold),
-    customerId,
+    dataSlice(customerId, 16),
   ]);
 }
 
-/** Address `factory.createProxy(customerId, cold, hot)` deploys to (= `factory.predictProxy`). */
+/**
+ * Address `factory.createProxy(customerId, cold, hot)` deploys to (= `factory.predictProxy`).
+ *
+ * @throws {RangeError} when `customerId` does not fit in 128 bits.
+ */
 export function predictProxyAddress(
   factory: string,
   implementation: string,

@@ -8,7 +8,7 @@ import { Transaction, getAddress, getBytes } from "ethers";
 import { InvalidInputError, PolicyRefusedError } from "../errors.js";
 import { CalldataError, decodeFactoryCall, decodeProxyCall } from "./evm-abi.js";
 import type { CreateProxyCall, ProxyCall } from "./evm-abi.js";
-import { predictProxyAddress } from "./create2.js";
+import { isValidCustomerId, predictProxyAddress } from "./create2.js";
 import { DEFAULT_MAX_REPLACEMENTS, checkReplacement, signedRecord } from "./evm-replacement.js";
 import type { SignedAtNonce } from "./evm-replacement.js";
 
@@ -221,6 +221,14 @@ function decideTarget(to: string, data: string, config: EvmPolicyConfig, ctx: Ev
         );
       if (/^0x0{40}$/i.test(call.cold) || call.cold === call.hot)
         refuse("EVM_BAD_COLD", `cold ${call.cold} is zero or the hot key`, "cold", call.cold);
+      // The factory reverts for it, and a proxy keeps only 16 bytes of it (decision 0010).
+      if (!isValidCustomerId(call.customerId))
+        refuse(
+          "EVM_BAD_CUSTOMER_ID",
+          `customerId ${call.customerId} does not fit in 128 bits`,
+          "customerId",
+          call.customerId,
+        );
       const proxy = predictProxyAddress(
         factory.factory,
         factory.implementation,

@@ -6,7 +6,7 @@ import { tempDir } from "../helpers/fixture.js";
 import { describe, it, before, after } from "node:test";
 import assert from "node:assert/strict";
 import { randomBytes } from "node:crypto";
-import { Contract, Wallet, getAddress, hexlify, parseEther } from "ethers";
+import { Contract, Wallet, getAddress, hexlify, parseEther, zeroPadValue } from "ethers";
 import { network } from "hardhat";
 // Brings the `ethers` field of network connections into scope for any tsconfig.
 import type {} from "@nomicfoundation/hardhat-toolbox-mocha-ethers";
@@ -18,6 +18,8 @@ import { RemoteEvmSigner, SignerClient, SignerClientError } from "../../src/clie
 import { predictProxyAddress } from "../../src/allowlist/create2.js";
 
 const TOKEN = randomBytes(32).toString("hex");
+/** A random customer id below 2^128, as the factory requires (a UUID in the service). */
+const randomCustomerId = (): string => zeroPadValue(hexlify(randomBytes(16)), 32);
 const proxyAbi = [
   "function lock(uint256)",
   "function free(uint256)",
@@ -39,7 +41,7 @@ describe("hot signer against Hardhat's EVM", () => {
   let hot: RemoteEvmSigner;
   let implementation: string;
   const cold = Wallet.createRandom().address;
-  const customerId = hexlify(randomBytes(32));
+  const customerId = randomCustomerId();
 
   before(async () => {
     conn = await network.create();
@@ -71,13 +73,24 @@ describe("hot signer against Hardhat's EVM", () => {
   it("computes the same CREATE2 address as the factory's predictProxy", async () => {
     const factory = await stack.factory.getAddress();
     for (let i = 0; i < 8; i++) {
-      const id = hexlify(randomBytes(32));
+      const id = randomCustomerId();
       const [c, h] = [Wallet.createRandom().address, Wallet.createRandom().address];
       assert.equal(
         predictProxyAddress(factory, implementation, id, c, h),
         await stack.factory.predictProxy(id, c, h),
       );
     }
+  });
+
+  it("refuses a customerId beyond 128 bits, which the factory would revert", async () => {
+    const hotAddress = await hot.getAddress();
+    const tooBig = "0x" + "00".repeat(15) + "01" + hexlify(randomBytes(16)).slice(2);
+    await assert.rejects(stack.factory.predictProxy(tooBig, cold, hotAddress));
+    await assert.rejects(
+      stack.factory.connect(hot as never).createProxy(tooBig, cold, hotAddress, { gasLimit: 300_000n }),
+      (e: unknown) =>
+        e instanceof SignerClientError && e.reason === "EVM_BAD_CUSTOMER_ID" && e.field === "customerId",
+    );
   });
 
   it("originates a proxy, locks, votes and frees through signer-signed transactions", async () => {

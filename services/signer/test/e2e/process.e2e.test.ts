@@ -78,7 +78,7 @@ describe("the signer process", () => {
     assert.equal((await client.key("evm-hot")).address, hot, "same sealed key after restart");
     assert.equal((await client.key("evm-hot")).nextNonce, "1");
     await assert.rejects(
-      client.signEvm("evm-hot", createProxyTx(hot, 0, "0x" + "cd".repeat(32))),
+      client.signEvm("evm-hot", createProxyTx(hot, 0, "0x" + "00".repeat(16) + "cd".repeat(16))),
       // A different call at a used nonce is never a fee-bump replacement (decision 0963).
       (e: unknown) =>
         e instanceof SignerClientError && e.reason === "EVM_NONCE_REPLACEMENT_REFUSED" && e.field === "data",

@@ -22,7 +22,8 @@ export const FACTORY = getAddress("0xDc64a140Aa3E981100a9becA4E685f962f0cF6C9");
 export const IMPLEMENTATION = getAddress("0x856e4424f806D16E8CBC702B3c0F2ede5468eae5");
 export const CHAIN_ID = 31337n;
 export const COLD = getAddress("0x00000000000000000000000000000000000c01d5");
-export const CUSTOMER = "0x" + "ab".repeat(32);
+/** A customer id as the service sends it: a UUID, left-padded to bytes32 (below 2^128). */
+export const CUSTOMER = "0x" + "00".repeat(16) + "ab".repeat(16);
 
 export const EVM_POLICY: EvmPolicyConfig = {
   chainId: CHAIN_ID,
