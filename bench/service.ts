@@ -9,7 +9,9 @@
  * signature of a comparable EIP-1559 transaction plus one database insert.
  *
  * Run: `npx tsx --tsconfig services/tsconfig.json bench/service.ts` (writes bench/results/service.json).
- * Knobs (environment): BENCH_CUSTOMERS (12), BENCH_VOTES (600), BENCH_CONCURRENCY (16),
+ * Knobs (environment): BENCH_CUSTOMERS (12), BENCH_VOTES (600), BENCH_RATE (200 intents/s on a fixed
+ * schedule, the issue's target arrival rate; 0 for a closed loop), BENCH_CONCURRENCY (64 at a fixed
+ * rate, a cap on requests in flight; 8 in a closed loop),
  * BENCH_CONFIRM_TIMEOUT_S (120), BENCH_ENGINES ("postgres,pglite"), BENCH_WORKER_DURING (1; 0 starts
  * the worker only after the last intent is accepted, to separate the HTTP path from the worker),
  * BENCH_CPU_PROFILE_DIR (unset; a folder for a .cpuprofile of the accepted section),
@@ -63,10 +65,16 @@ function intEnv(name: string, fallback: number, min: number, max: number): numbe
 const CUSTOMERS = intEnv("BENCH_CUSTOMERS", 12, 1, 200);
 const VOTES = intEnv("BENCH_VOTES", 600, 1, 100_000);
 /**
- * Requests in flight. By Little's law, p99 < 50 ms at 200/s leaves room for about 8-10 at once
- * (mean latency ≈ in flight / throughput), so 8 is the load the targets describe.
+ * Arrival rate. The target reads "200 vote intents per second accepted with p99 under 50 ms": intents
+ * arrive at 200/s whatever the answers so far (an open loop), and each latency counts from the
+ * intent's scheduled time, so a slow service is not hidden by clients that wait for it.
  */
-const CONCURRENCY = intEnv("BENCH_CONCURRENCY", 8, 1, 512);
+const RATE = intEnv("BENCH_RATE", 200, 0, 10_000);
+/**
+ * Requests in flight: a cap at a fixed rate; the whole load in a closed loop, where by Little's law
+ * p99 < 50 ms at 200/s leaves room for about 8-10 at once.
+ */
+const CONCURRENCY = intEnv("BENCH_CONCURRENCY", RATE > 0 ? 64 : 8, 1, 512);
 /** 0 holds the worker back until every intent is accepted (diagnostic: isolates the HTTP path). */
 const WORKER_DURING = intEnv("BENCH_WORKER_DURING", 1, 0, 1) === 1;
 /** 0 keeps the PostgreSQL worker on the API's event loop (diagnostic: the topology before 0973). */
@@ -137,6 +145,33 @@ async function statusCounts(database: Database, kind: string): Promise<Record<st
     ),
   );
   return Object.fromEntries(rows.map((r) => [r.status, Number(r.n)]));
+}
+
+/**
+ * Polls, from now on, for the moment every one of `expected` operations of `kind` has been signed by
+ * the hot signer (status signed, broadcast, confirmed, or failed after signing). Answers that moment
+ * (performance.now()), or null if `stop` came first.
+ */
+function trackSigned(
+  database: Database,
+  kind: string,
+  expected: () => number,
+): { signedAt: Promise<number | null>; stop(): void } {
+  let stopped = false;
+  const signedAt = (async () => {
+    while (!stopped) {
+      const rows = rowsOf<{ n: number }>(
+        await database.db.execute(
+          sql`select count(*)::int as n from operations
+              where kind = ${kind} and (status in ('signed', 'broadcast', 'confirmed') or tx_hash is not null)`,
+        ),
+      );
+      if (Number(rows[0]?.n ?? 0) >= expected()) return performance.now();
+      await new Promise((resolve) => setTimeout(resolve, 25));
+    }
+    return null;
+  })();
+  return { signedAt, stop: () => void (stopped = true) };
 }
 
 /** Waits until no operation of `kind` is unfinished; answers the final counts (throws on timeout). */
@@ -355,6 +390,12 @@ interface EngineResult {
     /** Only measurable without the worker running at the same time. */
     readonly postgresQueriesPerIntent: number | null;
   };
+  /** When the hot signer had signed every accepted vote (null if it never did before settling). */
+  readonly signed: {
+    readonly votes: number | null;
+    readonly secondsFromFirstPost: number | null;
+    readonly votesPerSec: number | null;
+  };
   readonly confirmed: {
     readonly confirmed: number;
     readonly failed: number;
@@ -548,11 +589,14 @@ async function runEngine(engine: EngineTarget): Promise<EngineResult> {
     const eluBefore = performance.eventLoopUtilization();
     const cpuBefore = process.cpuUsage();
     const mainCpuBefore = mainThreadCpuMs();
+    let expectedSigned = VOTES;
+    const signing = trackSigned(database, "governance.vote", () => expectedSigned);
     const began = performance.now();
     const load = await runHttpLoad({
       base,
       token: operator.token,
       concurrency: CONCURRENCY,
+      ratePerSec: RATE,
       requests: Array.from({ length: VOTES }, (_, i) => ({
         method: "POST" as const,
         path: `/v1/customers/${customers[i % CUSTOMERS]!.id}/governance/vote`,
@@ -573,7 +617,10 @@ async function runEngine(engine: EngineTarget): Promise<EngineResult> {
     if (non202.length > 0) {
       console.error(`# ${non202.length} votes not accepted; first: ${JSON.stringify(non202[0])}`);
     }
+    expectedSigned = VOTES - non202.length;
     const settled = await waitSettled(database, "governance.vote", VOTES - non202.length, CONFIRM_TIMEOUT_MS);
+    signing.stop();
+    const signedAt = await signing.signedAt;
     await worker.stop();
     const nonceAfter = await chain.pendingNonce(hot);
     const queriesTotal = pgQueries.count - queriesBefore;
@@ -622,6 +669,12 @@ async function runEngine(engine: EngineTarget): Promise<EngineResult> {
         postgresQueriesPerIntent:
           engine.name === "postgres" && !WORKER_DURING ? round(queriesDuringAccept / VOTES, 1) : null,
       },
+      signed: {
+        votes: signedAt === null ? null : VOTES - non202.length,
+        secondsFromFirstPost: signedAt === null ? null : round((signedAt - began) / 1000, 2),
+        votesPerSec:
+          signedAt === null ? null : round((VOTES - non202.length) / ((signedAt - began) / 1000), 1),
+      },
       confirmed: {
         confirmed: settled.counts.confirmed ?? 0,
         failed: settled.counts.failed ?? 0,
@@ -658,7 +711,9 @@ async function main(): Promise<void> {
       console.log(`# skipping ${name}: ${engine.skip}`);
       continue;
     }
-    console.log(`# ${name}: ${CUSTOMERS} customers, ${VOTES} votes, ${CONCURRENCY} in flight`);
+    console.log(
+      `# ${name}: ${CUSTOMERS} customers, ${VOTES} votes, ${RATE > 0 ? `${RATE}/s, ` : ""}at most ${CONCURRENCY} in flight`,
+    );
     const r = await runEngine(engine);
     console.log(JSON.stringify(r, null, 2));
     results[name] = r;
@@ -668,26 +723,31 @@ async function main(): Promise<void> {
   const out = {
     votesPerSecPostgres: pg?.accepted.votesPerSec ?? null,
     p99MsPostgres: pg?.accepted.p99Ms ?? null,
+    signedVotesPerSecPostgres: pg?.signed.votesPerSec ?? null,
     confirmedVotesPerSecPostgres: pg?.confirmed.votesPerSec ?? null,
     votesPerSecPglite: lite?.accepted.votesPerSec ?? null,
     p99MsPglite: lite?.accepted.p99Ms ?? null,
+    signedVotesPerSecPglite: lite?.signed.votesPerSec ?? null,
     confirmedVotesPerSecPglite: lite?.confirmed.votesPerSec ?? null,
     rawSignInsertPerSec: pg?.raw.perSec ?? null,
     rawSignInsertPerSecPglite: lite?.raw.perSec ?? null,
     targets: {
       acceptedAtLeast200PerSecPostgres: pg ? pg.accepted.votesPerSec >= 200 : null,
       p99Under50MsPostgres: pg ? pg.accepted.p99Ms < 50 : null,
-      confirmedAtLeastHalfRawPostgres: pg ? pg.confirmed.votesPerSec >= pg.raw.perSec / 2 : null,
-      confirmedAtLeastHalfRawPglite: lite ? lite.confirmed.votesPerSec >= lite.raw.perSec / 2 : null,
+      signedAtLeastHalfRawPostgres: pg ? (pg.signed.votesPerSec ?? 0) >= pg.raw.perSec / 2 : null,
+      signedAtLeastHalfRawPglite: lite ? (lite.signed.votesPerSec ?? 0) >= lite.raw.perSec / 2 : null,
     },
     meta: {
       customers: CUSTOMERS,
       proxies: CUSTOMERS,
       voteIntents: VOTES,
+      ratePerSec: RATE,
       concurrency: CONCURRENCY,
       candidateSets: CANDIDATE_SETS.map((s) => s.length),
       accepted:
-        "HTTP 202 with an operationId for POST /v1/customers/:id/governance/vote (operator key, unique Idempotency-Key), over real HTTP with keep-alive from a load generator on its own worker thread; votesPerSec = accepted votes / wall time from the first POST to the last answer; p50/p99/max are the client-side POST latencies",
+        "HTTP 202 with an operationId for POST /v1/customers/:id/governance/vote (operator key, unique Idempotency-Key), over real HTTP with keep-alive from a load generator on its own worker thread; votesPerSec = accepted votes / wall time from the first POST to the last answer; p50/p99/max are the client-side POST latencies, counted from each intent's scheduled time when the load runs at a fixed rate (ratePerSec > 0)",
+      signed:
+        "every vote signed by the hot signer (operation status signed, broadcast or confirmed, or a transaction hash recorded), polled every 25 ms; signedVotesPerSec = votes / wall time from the first POST to the moment the last was signed: the signed throughput the issue compares with half the raw baseline",
       confirmed:
         "operation status `confirmed` in the operations table (the outbox worker signed through the hot signer over HTTP, broadcast and read a successful receipt); confirmedVotesPerSec = confirmed votes / wall time from the first POST to the last confirmation; a sample is read back via GET /v1/operations/:id",
       worker: `the service's OutboxWorker started as openApp does (poll every ${WORKER_INTERVAL_MS} ms, its default), ${WORKER_DURING ? "running during the submissions" : "held back until the last submission was accepted"}`,

@@ -16,7 +16,11 @@ export interface LoadRequest {
 export interface LoadAnswer {
   readonly status: number;
   readonly body: unknown;
-  /** From just before `fetch` to the last byte of the body, measured on the generator's thread. */
+  /**
+   * To the last byte of the body, measured on the generator's thread: from just before `fetch` in a
+   * closed loop; from the request's scheduled time at a fixed rate, so a late send counts as latency
+   * (no coordinated omission).
+   */
   readonly ms: number;
 }
 
@@ -29,12 +33,10 @@ export interface LoadRun {
 // Plain JavaScript so the thread needs no TypeScript loader.
 const SOURCE = `
 const { parentPort, workerData } = require("node:worker_threads");
-const { base, token, requests, concurrency } = workerData;
+const { base, token, requests, concurrency, ratePerSec } = workerData;
 const answers = new Array(requests.length);
 let next = 0;
-async function lane() {
-  while (next < requests.length) {
-    const i = next++;
+async function send(i, began) {
     const r = requests[i];
     const headers = { authorization: "Bearer " + token };
     if (r.idempotencyKey) headers["idempotency-key"] = r.idempotencyKey;
@@ -43,7 +45,6 @@ async function lane() {
       headers["content-type"] = "application/json";
       init.body = JSON.stringify(r.body);
     }
-    const began = performance.now();
     try {
       const res = await fetch(base + r.path, init);
       const text = await res.text();
@@ -51,16 +52,38 @@ async function lane() {
     } catch (error) {
       answers[i] = { status: 0, body: String(error), ms: performance.now() - began };
     }
+}
+async function lane() {
+  while (next < requests.length) await send(next++, performance.now());
+}
+// Open loop: request i is due at start + i / rate whatever the answers so far; at most
+// \`concurrency\` are in flight, and a request held back by that cap is late, which its latency shows.
+async function paced(start) {
+  let inFlight = 0;
+  const pending = [];
+  for (let i = 0; i < requests.length; i++) {
+    const due = start + (i * 1000) / ratePerSec;
+    const wait = due - performance.now();
+    if (wait > 0) await new Promise((resolve) => setTimeout(resolve, wait));
+    while (inFlight >= concurrency) await Promise.race(pending.filter(Boolean));
+    inFlight++;
+    const p = send(i, due).then(() => { inFlight--; pending[i] = undefined; });
+    pending[i] = p;
   }
+  await Promise.all(pending.filter(Boolean));
 }
 const began = performance.now();
-Promise.all(Array.from({ length: Math.min(concurrency, requests.length) }, lane)).then(() => {
+const done = ratePerSec > 0
+  ? paced(began)
+  : Promise.all(Array.from({ length: Math.min(concurrency, requests.length) }, lane));
+done.then(() => {
   parentPort.postMessage({ answers, seconds: (performance.now() - began) / 1000 });
 });
 `;
 
 /**
- * Sends `requests` to `base` with at most `concurrency` in flight, from a worker thread.
+ * Sends `requests` to `base` with at most `concurrency` in flight, from a worker thread: as fast as
+ * answers come back (closed loop) or, with `ratePerSec`, each at its scheduled time (open loop).
  * Transport errors come back as status 0 with the error text as the body.
  *
  * @throws when the thread itself fails.
@@ -70,9 +93,11 @@ export function runHttpLoad(options: {
   token: string;
   requests: readonly LoadRequest[];
   concurrency: number;
+  /** Requests per second on a fixed schedule; 0 or absent for a closed loop. */
+  ratePerSec?: number;
 }): Promise<LoadRun> {
   return new Promise((resolve, reject) => {
-    const worker = new Worker(SOURCE, { eval: true, workerData: options });
+    const worker = new Worker(SOURCE, { eval: true, workerData: { ratePerSec: 0, ...options } });
     worker.once("message", (run: LoadRun) => {
       resolve(run);
       void worker.terminate();
