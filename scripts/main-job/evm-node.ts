@@ -16,8 +16,8 @@
 import { existsSync, readFileSync, appendFileSync } from "node:fs";
 import { createServer } from "node:http";
 import path from "node:path";
-import { Transaction, type TransactionLike } from "ethers";
-import { network } from "hardhat";
+import { Transaction, keccak256, concat, type TransactionLike } from "ethers";
+import { artifacts, network } from "hardhat";
 import type {} from "@nomicfoundation/hardhat-toolbox-mocha-ethers";
 import { deployDSChiefStack } from "../../deploy/lib/stack.js";
 import { announceReady, readJson, writeAtomically, writeJson } from "./state-file.js";
@@ -95,6 +95,28 @@ const conn = await network.create({ override: { initialDate: genesis.initialDate
 const provider = conn.provider;
 const rpc = <T>(method: string, params: unknown[] = []): Promise<T> =>
   provider.request({ method, params }) as Promise<T>;
+
+/**
+ * A hash of the creation code of every contract the first start deploys. The journal replays the
+ * deployment transactions of the code it was recorded with, so after a contract change the chain
+ * would come back with old contracts that the API and signer (built from the new code) no longer
+ * match: such a state folder is refused with the way out, not resumed.
+ */
+const contractsFingerprint = keccak256(
+  concat(
+    await Promise.all(
+      ["DSToken", "DSChief", "VoteProxyFactory"].map(
+        async (name) => (await artifacts.readArtifact(name)).bytecode,
+      ),
+    ),
+  ),
+);
+const recorded = readJson<Record<string, string>>(deploymentFile);
+if (recorded && recorded["contracts"] !== contractsFingerprint) {
+  throw new Error(
+    `${stateDir} holds a chain deployed from other contract code than this checkout's; delete ${path.dirname(stateDir)} to start afresh`,
+  );
+}
 
 const journal: JournalBlock[] = existsSync(journalFile)
   ? readFileSync(journalFile, "utf8")
@@ -228,6 +250,7 @@ if (!deployment) {
     chief: await stack.chief.getAddress(),
     factory: await stack.factory.getAddress(),
     implementation: await stack.factory.implementation(),
+    contracts: contractsFingerprint,
   };
   writeJson(deploymentFile, deployment);
 }

@@ -1,9 +1,10 @@
 /**
  * The main job's dev chains resume after a restart: the EVM node replays its block journal and the
  * Tezos node its operation journal, and come back with the same head (hash included) and the same
- * balances. A reverted EVM snapshot is dropped from the journal, not replayed.
+ * balances. A reverted EVM snapshot is dropped from the journal, not replayed, and an EVM state folder
+ * recorded from other contract code is refused.
  */
-import { mkdtempSync, rmSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { after, describe, it } from "node:test";
@@ -66,6 +67,21 @@ describe("the EVM dev chain", () => {
     assert.equal(BigInt(await rpc<string>(second.url, "eth_getBalance", [kept, "latest"])), 1024n);
     assert.equal(BigInt(await rpc<string>(second.url, "eth_getBalance", [dropped, "latest"])), 0n);
     await stop(second.node);
+
+    // A state folder recorded from other contract code is refused, not replayed into old contracts.
+    const deploymentFile = path.join(env.EVM_STATE_DIR, "deployment.json");
+    const deployment = JSON.parse(readFileSync(deploymentFile, "utf8")) as Record<string, string>;
+    assert.match(deployment["contracts"] ?? "", /^0x[0-9a-f]{64}$/);
+    writeFileSync(deploymentFile, JSON.stringify({ ...deployment, contracts: "0x" + "00".repeat(32) }));
+    const stale = runScript("scripts/main-job/evm-node.ts", env);
+    const refused = await Promise.race([
+      stale.exited,
+      new Promise<"still running">((resolve) => setTimeout(() => resolve("still running"), 60_000)),
+    ]);
+    if (refused === "still running") stale.child.kill("SIGKILL");
+    assert.notEqual(refused, "still running", `the stale folder was resumed:\n${stale.output()}`);
+    assert.notEqual(refused, 0);
+    assert.match(stale.output(), /deployed from other contract code than this checkout's; delete /);
   });
 });
 
