@@ -110,7 +110,7 @@ describe("approver console in headless Chromium", { skip: browserSkipReason(), t
     body?: unknown,
     key = adminKey,
   ): Promise<{ status: number; json: Answer }> {
-    const res = await fetch(`${origin}${path}`, {
+    const init: RequestInit = {
       method,
       headers: {
         authorization: `Bearer ${key}`,
@@ -119,7 +119,16 @@ describe("approver console in headless Chromium", { skip: browserSkipReason(), t
           : { "content-type": "application/json", "idempotency-key": crypto.randomUUID() }),
       },
       ...(body === undefined ? {} : { body: JSON.stringify(body) }),
-    });
+    };
+    let res: Response;
+    try {
+      res = await fetch(`${origin}${path}`, init);
+    } catch (error) {
+      // The test restarts the API on the same port: fetch may pick a pooled keep-alive socket the old
+      // server closed while idle, and fail before the request is sent ("other side closed"). Once.
+      if (!(error instanceof TypeError)) throw error;
+      res = await fetch(`${origin}${path}`, init);
+    }
     const text = await res.text();
     return { status: res.status, json: (text ? JSON.parse(text) : {}) as Answer };
   }
