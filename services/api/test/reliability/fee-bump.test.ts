@@ -10,20 +10,20 @@ import type { NestFastifyApplication } from "@nestjs/platform-fastify";
 import { Transaction, Wallet, getAddress } from "ethers";
 import { sql } from "drizzle-orm";
 import { rowsOf, type Database } from "../../../db/src/database.js";
-import { ApiKeysRepository } from "../../../db/src/repositories.js";
 import {
   EvmAttemptsRepository,
   type EvmAttemptRow,
 } from "../../../db/src/repositories-outbox-reliability.js";
 import { openMigratedPglite } from "../../../db/test/targets.js";
-import { createApp } from "../../src/app.js";
-import { issueApiKey } from "../../src/auth/api-key-tokens.js";
-import { loadConfig } from "../../src/config.js";
-import { HttpMetrics } from "../../src/http/metrics.js";
-import { JsonLogger } from "../../src/logger.js";
 import { bumpFees, raiseBy } from "../../src/outbox/fees.js";
 import { OutboxWorker } from "../../src/outbox/outbox.worker.js";
-import { VALID_TZ1 } from "../helpers.js";
+import {
+  VALID_TZ1,
+  freeLease as freeOutboxLease,
+  jsonPoster,
+  operationRow,
+  startTestApp,
+} from "../helpers.js";
 import { startEvmRig, type EvmRig } from "./evm-rig.js";
 
 const GWEI = 1_000_000_000n;
@@ -81,63 +81,39 @@ describe("stuck EVM transactions are re-signed at the same nonce (Hardhat, autom
   let database: Database;
   let app: NestFastifyApplication;
   let worker: OutboxWorker;
-  let operator: string;
   let customerId: string;
-  let seq = 0;
+  let post: ReturnType<typeof jsonPoster>;
 
-  const post = async (path: string, body: unknown, token = operator) => {
-    const res = await app.inject({
-      method: "POST",
-      url: path,
-      headers: {
-        authorization: `Bearer ${token}`,
-        "idempotency-key": `bump-${++seq}`,
-        "content-type": "application/json",
-      },
-      payload: JSON.stringify(body),
-    });
-    assert.ok(res.statusCode < 300, res.body);
-    return res.json() as { id: string; operationId: string };
-  };
-  const operation = async (id: string) =>
-    rowsOf<{ status: string; tx_hash: string | null; failure_reason: string | null }>(
-      await database.db.execute(sql`select status, tx_hash, failure_reason from operations where id = ${id}`),
-    )[0]!;
-  const freeLease = (id: string) =>
-    database.db.execute(
-      sql`update evm_outbox set lease_until = null, lease_owner = null where operation_id = ${id}`,
-    );
+  const operation = (id: string) => operationRow(database, id);
+  const freeLease = (id: string) => freeOutboxLease(database, "evm_outbox", id);
   const mine = (blocks = 1) => rig.rpc("hardhat_mine", ["0x" + blocks.toString(16)]);
 
   before(async () => {
     rig = await startEvmRig();
     database = await openMigratedPglite();
-    app = await createApp({
-      config: loadConfig({ DATA_DIR: "memory://" }),
+    const test = await startTestApp(
       database,
-      logger: new JsonLogger(process.env.TEST_LOG === "1" ? "info" : "silent", (line) => console.error(line)),
-      metrics: new HttpMetrics(false),
-      governance: rig.governance,
-      reliability: {
-        leaseMs: 3_000,
-        bumpAfterMs: 100,
-        bumpAfterBlocks: 2,
-        bumpBps: 1250n,
-        pipelineDepth: 8,
+      {},
+      {
+        logLevel: process.env.TEST_LOG === "1" ? "info" : "silent",
+        governance: rig.governance,
+        reliability: {
+          leaseMs: 3_000,
+          bumpAfterMs: 100,
+          bumpAfterBlocks: 2,
+          bumpBps: 1250n,
+          pipelineDepth: 8,
+        },
       },
-    });
+    );
+    app = test.app;
     worker = app.get(OutboxWorker);
-    const keys = new ApiKeysRepository();
-    const admin = issueApiKey("admin", "admin", new Date());
-    const op = issueApiKey("operator", "operator", new Date());
-    await keys.insert(database.db, admin.row);
-    await keys.insert(database.db, op.row);
-    operator = op.token;
+    post = jsonPoster(app, test.keys.operator, "bump");
     customerId = (
       await post(
         "/v1/customers",
         { name: "Bump", evmColdAddress: Wallet.createRandom().address, tezosColdAddress: VALID_TZ1 },
-        admin.token,
+        test.keys.admin,
       )
     ).id;
     const proxy = await post(`/v1/customers/${customerId}/governance/proxy`, {});

@@ -11,17 +11,11 @@ import type { NestFastifyApplication } from "@nestjs/platform-fastify";
 import { Wallet, parseEther } from "ethers";
 import { sql } from "drizzle-orm";
 import { mintGov } from "../../../../deploy/lib/stack.js";
-import { rowsOf, type Database } from "../../../db/src/database.js";
-import { ApiKeysRepository } from "../../../db/src/repositories.js";
+import type { Database } from "../../../db/src/database.js";
 import { openMigratedPglite } from "../../../db/test/targets.js";
-import { createApp } from "../../src/app.js";
-import { issueApiKey } from "../../src/auth/api-key-tokens.js";
-import { loadConfig } from "../../src/config.js";
-import { HttpMetrics } from "../../src/http/metrics.js";
-import { JsonLogger } from "../../src/logger.js";
 import { OutboxWorker } from "../../src/outbox/outbox.worker.js";
 import { DEFAULT_OUTBOX_RELIABILITY } from "../../src/outbox/reliability-settings.js";
-import { VALID_TZ1 } from "../helpers.js";
+import { VALID_TZ1, jsonPoster, operationRow, startTestApp } from "../helpers.js";
 import { startEvmRig, type EvmRig } from "./evm-rig.js";
 
 describe("a hot action queued behind its proxy's origination (Hardhat, PGlite)", () => {
@@ -30,27 +24,12 @@ describe("a hot action queued behind its proxy's origination (Hardhat, PGlite)",
   let app: NestFastifyApplication;
   let worker: OutboxWorker;
   let admin: string;
-  let operator: string;
-  let seq = 0;
+  let post: ReturnType<typeof jsonPoster>;
 
-  const post = async (path: string, body: unknown, token = operator) => {
-    const res = await app.inject({
-      method: "POST",
-      url: path,
-      headers: {
-        authorization: `Bearer ${token}`,
-        "idempotency-key": `behind-${++seq}`,
-        "content-type": "application/json",
-      },
-      payload: JSON.stringify(body),
-    });
-    assert.ok(res.statusCode < 300, res.body);
-    return res.json() as { id: string; operationId: string; proxyAddress: string };
+  const statusOf = async (operationId: string) => {
+    const { status, failure_reason } = await operationRow(database, operationId);
+    return { status, failure_reason };
   };
-  const statusOf = async (operationId: string) =>
-    rowsOf<{ status: string; failure_reason: string | null }>(
-      await database.db.execute(sql`select status, failure_reason from operations where id = ${operationId}`),
-    )[0]!;
   const newCustomer = async (name: string) =>
     (
       await post(
@@ -63,22 +42,15 @@ describe("a hot action queued behind its proxy's origination (Hardhat, PGlite)",
   before(async () => {
     rig = await startEvmRig();
     database = await openMigratedPglite();
-    app = await createApp({
-      config: loadConfig({ DATA_DIR: "memory://" }),
+    const test = await startTestApp(
       database,
-      logger: new JsonLogger("silent", () => {}),
-      metrics: new HttpMetrics(false),
-      governance: rig.governance,
-      reliability: DEFAULT_OUTBOX_RELIABILITY,
-    });
+      {},
+      { logLevel: "silent", governance: rig.governance, reliability: DEFAULT_OUTBOX_RELIABILITY },
+    );
+    app = test.app;
     worker = app.get(OutboxWorker);
-    const keys = new ApiKeysRepository();
-    const adminKey = issueApiKey("admin", "admin", new Date());
-    const operatorKey = issueApiKey("operator", "operator", new Date());
-    await keys.insert(database.db, adminKey.row);
-    await keys.insert(database.db, operatorKey.row);
-    admin = adminKey.token;
-    operator = operatorKey.token;
+    admin = test.keys.admin;
+    post = jsonPoster(app, test.keys.operator, "behind");
   });
 
   after(async () => {

@@ -10,16 +10,10 @@ import type { NestFastifyApplication } from "@nestjs/platform-fastify";
 import { Transaction, Wallet, getAddress } from "ethers";
 import { sql } from "drizzle-orm";
 import { rowsOf, type Database } from "../../../db/src/database.js";
-import { ApiKeysRepository } from "../../../db/src/repositories.js";
 import { openMigratedPglite } from "../../../db/test/targets.js";
-import { createApp } from "../../src/app.js";
-import { issueApiKey } from "../../src/auth/api-key-tokens.js";
-import { loadConfig } from "../../src/config.js";
-import { HttpMetrics } from "../../src/http/metrics.js";
-import { JsonLogger } from "../../src/logger.js";
 import { OutboxWorker } from "../../src/outbox/outbox.worker.js";
 import { DEFAULT_OUTBOX_RELIABILITY } from "../../src/outbox/reliability-settings.js";
-import { VALID_TZ1 } from "../helpers.js";
+import { VALID_TZ1, jsonPoster, startTestApp } from "../helpers.js";
 import { startEvmRig, type EvmRig } from "./evm-rig.js";
 
 const VOTES = 64;
@@ -29,48 +23,25 @@ describe("pipelined EVM signing (Hardhat, PGlite)", () => {
   let database: Database;
   let app: NestFastifyApplication;
   let worker: OutboxWorker;
-  let operator: string;
   let customerId: string;
-  let seq = 0;
-
-  const post = async (path: string, body: unknown, token = operator) => {
-    const res = await app.inject({
-      method: "POST",
-      url: path,
-      headers: {
-        authorization: `Bearer ${token}`,
-        "idempotency-key": `pipe-${++seq}`,
-        "content-type": "application/json",
-      },
-      payload: JSON.stringify(body),
-    });
-    assert.ok(res.statusCode < 300, res.body);
-    return res.json() as { id: string; operationId: string };
-  };
+  let post: ReturnType<typeof jsonPoster>;
 
   before(async () => {
     rig = await startEvmRig();
     database = await openMigratedPglite();
-    app = await createApp({
-      config: loadConfig({ DATA_DIR: "memory://" }),
+    const test = await startTestApp(
       database,
-      logger: new JsonLogger("silent", () => {}),
-      metrics: new HttpMetrics(false),
-      governance: rig.governance,
-      reliability: DEFAULT_OUTBOX_RELIABILITY,
-    });
+      {},
+      { logLevel: "silent", governance: rig.governance, reliability: DEFAULT_OUTBOX_RELIABILITY },
+    );
+    app = test.app;
     worker = app.get(OutboxWorker);
-    const keys = new ApiKeysRepository();
-    const admin = issueApiKey("admin", "admin", new Date());
-    const op = issueApiKey("operator", "operator", new Date());
-    await keys.insert(database.db, admin.row);
-    await keys.insert(database.db, op.row);
-    operator = op.token;
+    post = jsonPoster(app, test.keys.operator, "pipe");
     customerId = (
       await post(
         "/v1/customers",
         { name: "Pipeline", evmColdAddress: Wallet.createRandom().address, tezosColdAddress: VALID_TZ1 },
-        admin.token,
+        test.keys.admin,
       )
     ).id;
     await post(`/v1/customers/${customerId}/governance/proxy`, {});

@@ -8,19 +8,18 @@ import { after, before, describe, it } from "node:test";
 import assert from "node:assert/strict";
 import type { NestFastifyApplication } from "@nestjs/platform-fastify";
 import { Transaction, Wallet, getAddress } from "ethers";
-import { sql } from "drizzle-orm";
-import { rowsOf, type Database } from "../../../db/src/database.js";
-import { ApiKeysRepository } from "../../../db/src/repositories.js";
+import type { Database } from "../../../db/src/database.js";
 import { EvmAttemptsRepository } from "../../../db/src/repositories-outbox-reliability.js";
 import { openMigratedPglite } from "../../../db/test/targets.js";
-import { createApp } from "../../src/app.js";
-import { issueApiKey } from "../../src/auth/api-key-tokens.js";
-import { loadConfig } from "../../src/config.js";
-import { HttpMetrics } from "../../src/http/metrics.js";
-import { JsonLogger } from "../../src/logger.js";
 import { bumpFees, raiseBy, type Fees } from "../../src/outbox/fees.js";
 import { OutboxWorker } from "../../src/outbox/outbox.worker.js";
-import { VALID_TZ1 } from "../helpers.js";
+import {
+  VALID_TZ1,
+  freeLease as freeOutboxLease,
+  jsonPoster,
+  operationRow,
+  startTestApp,
+} from "../helpers.js";
 import { startEvmRig, type EvmRig } from "./evm-rig.js";
 
 const GWEI = 1_000_000_000n;
@@ -30,33 +29,15 @@ describe("fee bumps as signer replacements (Hardhat, automine off, PGlite)", () 
   let database: Database;
   let app: NestFastifyApplication;
   let worker: OutboxWorker;
-  let operator: string;
   let customerId: string;
-  let seq = 0;
-  const logs: string[] = [];
+  let post: ReturnType<typeof jsonPoster>;
+  let logs: string[];
 
-  const post = async (path: string, body: unknown, token = operator) => {
-    const res = await app.inject({
-      method: "POST",
-      url: path,
-      headers: {
-        authorization: `Bearer ${token}`,
-        "idempotency-key": `replacement-${++seq}`,
-        "content-type": "application/json",
-      },
-      payload: JSON.stringify(body),
-    });
-    assert.ok(res.statusCode < 300, res.body);
-    return res.json() as { id: string; operationId: string };
+  const status = async (id: string) => {
+    const { status, tx_hash } = await operationRow(database, id);
+    return { status, tx_hash };
   };
-  const status = async (id: string) =>
-    rowsOf<{ status: string; tx_hash: string | null }>(
-      await database.db.execute(sql`select status, tx_hash from operations where id = ${id}`),
-    )[0]!;
-  const freeLease = (id: string) =>
-    database.db.execute(
-      sql`update evm_outbox set lease_until = null, lease_owner = null where operation_id = ${id}`,
-    );
+  const freeLease = (id: string) => freeOutboxLease(database, "evm_outbox", id);
   const mine = (blocks = 1) => rig.rpc("hardhat_mine", ["0x" + blocks.toString(16)]);
   const attempts = (id: string) => new EvmAttemptsRepository().listFor(database.db, id);
   const nextNonce = async () => (await rig.signerClient.key("evm-hot")).nextNonce;
@@ -64,26 +45,30 @@ describe("fee bumps as signer replacements (Hardhat, automine off, PGlite)", () 
   before(async () => {
     rig = await startEvmRig();
     database = await openMigratedPglite();
-    app = await createApp({
-      config: loadConfig({ DATA_DIR: "memory://" }),
+    const test = await startTestApp(
       database,
-      logger: new JsonLogger("info", (line) => logs.push(line)),
-      metrics: new HttpMetrics(false),
-      governance: rig.governance,
-      reliability: { leaseMs: 3_000, bumpAfterMs: 100, bumpAfterBlocks: 2, bumpBps: 1250n, pipelineDepth: 8 },
-    });
+      {},
+      {
+        logLevel: "info",
+        governance: rig.governance,
+        reliability: {
+          leaseMs: 3_000,
+          bumpAfterMs: 100,
+          bumpAfterBlocks: 2,
+          bumpBps: 1250n,
+          pipelineDepth: 8,
+        },
+      },
+    );
+    app = test.app;
+    logs = test.logLines;
     worker = app.get(OutboxWorker);
-    const keys = new ApiKeysRepository();
-    const admin = issueApiKey("admin", "admin", new Date());
-    const op = issueApiKey("operator", "operator", new Date());
-    await keys.insert(database.db, admin.row);
-    await keys.insert(database.db, op.row);
-    operator = op.token;
+    post = jsonPoster(app, test.keys.operator, "replacement");
     customerId = (
       await post(
         "/v1/customers",
         { name: "Replacement", evmColdAddress: Wallet.createRandom().address, tezosColdAddress: VALID_TZ1 },
-        admin.token,
+        test.keys.admin,
       )
     ).id;
     const proxy = await post(`/v1/customers/${customerId}/governance/proxy`, {});

@@ -10,15 +10,16 @@ import type { NestFastifyApplication } from "@nestjs/platform-fastify";
 import { LocalForger } from "@taquito/local-forging";
 import { sql } from "drizzle-orm";
 import { rowsOf, type Database } from "../../../db/src/database.js";
-import { ApiKeysRepository, TezosOutboxRepository } from "../../../db/src/repositories.js";
+import { TezosOutboxRepository } from "../../../db/src/repositories.js";
 import { openMigratedPglite } from "../../../db/test/targets.js";
-import { createApp } from "../../src/app.js";
-import { issueApiKey } from "../../src/auth/api-key-tokens.js";
-import { loadConfig } from "../../src/config.js";
-import { HttpMetrics } from "../../src/http/metrics.js";
-import { JsonLogger } from "../../src/logger.js";
 import { TezosOutboxWorker } from "../../src/staking/tezos.worker.js";
-import { VALID_EVM } from "../helpers.js";
+import {
+  VALID_EVM,
+  freeLease as freeOutboxLease,
+  jsonPoster,
+  operationRow,
+  startTestApp,
+} from "../helpers.js";
 import { startTezosRig, type TezosRig } from "./tezos-rig.js";
 
 describe("expired Tezos operations are re-forged on a fresh branch (sandbox, PGlite)", () => {
@@ -26,51 +27,33 @@ describe("expired Tezos operations are re-forged on a fresh branch (sandbox, PGl
   let database: Database;
   let app: NestFastifyApplication;
   let worker: TezosOutboxWorker;
-  let operator: string;
   let customerId: string;
-  let seq = 0;
+  let post: ReturnType<typeof jsonPoster>;
 
-  const post = async (path: string, body: unknown, token = operator) => {
-    const res = await app.inject({
-      method: "POST",
-      url: path,
-      headers: {
-        authorization: `Bearer ${token}`,
-        "idempotency-key": `tz-${++seq}`,
-        "content-type": "application/json",
-      },
-      payload: JSON.stringify(body),
-    });
-    assert.ok(res.statusCode < 300, res.body);
-    return res.json() as { id: string; operationId: string };
-  };
-  const operation = async (id: string) =>
-    rowsOf<{ status: string; tx_hash: string | null; failure_reason: string | null }>(
-      await database.db.execute(sql`select status, tx_hash, failure_reason from operations where id = ${id}`),
-    )[0]!;
-  const freeLease = (id: string) =>
-    database.db.execute(
-      sql`update tezos_outbox set lease_until = null, lease_owner = null where operation_id = ${id}`,
-    );
+  const operation = (id: string) => operationRow(database, id);
+  const freeLease = (id: string) => freeOutboxLease(database, "tezos_outbox", id);
 
   before(async () => {
     rig = await startTezosRig();
     database = await openMigratedPglite();
-    app = await createApp({
-      config: loadConfig({ DATA_DIR: "memory://" }),
+    const test = await startTestApp(
       database,
-      logger: new JsonLogger("silent", () => {}),
-      metrics: new HttpMetrics(false),
-      staking: { chain: rig.chain },
-      reliability: { leaseMs: 3_000, bumpAfterMs: 100, bumpAfterBlocks: 2, bumpBps: 1250n, pipelineDepth: 8 },
-    });
+      {},
+      {
+        logLevel: "silent",
+        staking: { chain: rig.chain },
+        reliability: {
+          leaseMs: 3_000,
+          bumpAfterMs: 100,
+          bumpAfterBlocks: 2,
+          bumpBps: 1250n,
+          pipelineDepth: 8,
+        },
+      },
+    );
+    app = test.app;
     worker = app.get(TezosOutboxWorker);
-    const keys = new ApiKeysRepository();
-    const admin = issueApiKey("admin", "admin", new Date());
-    const op = issueApiKey("operator", "operator", new Date());
-    await keys.insert(database.db, admin.row);
-    await keys.insert(database.db, op.row);
-    operator = op.token;
+    post = jsonPoster(app, test.keys.operator, "tz");
     customerId = (
       await post(
         "/v1/customers",
@@ -79,7 +62,7 @@ describe("expired Tezos operations are re-forged on a fresh branch (sandbox, PGl
           evmColdAddress: VALID_EVM,
           tezosColdAddress: rig.sandbox.accounts[2]!.address,
         },
-        admin.token,
+        test.keys.admin,
       )
     ).id;
     const contract = await post(`/v1/customers/${customerId}/staking/contract`, {});
