@@ -3,8 +3,7 @@
  * contracts, audit) before any signature is released. A refused request changes nothing but
  * the audit log.
  */
-import { Signature, getAddress, getBytes } from "ethers";
-import type { Transaction } from "ethers";
+import { Signature, getAddress, getBytes, keccak256 } from "ethers";
 import { keccak_256 } from "@noble/hashes/sha3.js";
 import { bytesToHex } from "@noble/hashes/utils.js";
 import { PrefixV2, b58Encode, getPkhfromPk } from "@taquito/utils";
@@ -169,13 +168,12 @@ export class HotSignerCore {
    */
   async signEvm(keyId: string, unsignedTx: string, authorization?: unknown): Promise<EvmSignResult> {
     return this.#serial(`key:${keyId}`, async () => {
-      let digest: Uint8Array | null = null;
+      // A request refused before its key is resolved logs no digest.
+      let keyed = false;
       try {
         const info = await this.#key(keyId, "secp256k1");
+        keyed = true;
         const signer = getAddress(evmAddressOf(info.publicKey));
-        // keccak256 of the raw bytes is the signing hash of a canonical type-2 transaction.
-        if (typeof unsignedTx === "string" && /^0x([0-9a-fA-F]{2})+$/.test(unsignedTx))
-          digest = keccak_256(getBytes(unsignedTx));
         const chainId = this.#deps.evm.chainId;
         const decision = checkEvmTransaction(unsignedTx, this.#deps.evm, {
           signer,
@@ -191,9 +189,9 @@ export class HotSignerCore {
         this.#deps.signed?.record(chainId, signer, [decision.record]);
         if (!decision.replacement) this.#deps.nonces.set(chainId, signer, decision.nonce + 1n);
         this.#deps.audit.append(signedRecordOf(keyId, decision.digest, decision.intent, decision.record));
-        return { signedTx: tx.serialized, hash: tx.hash!, intent: decision.intent };
+        return { ...tx, intent: decision.intent };
       } catch (err) {
-        this.#refused("evm", keyId, digest, err);
+        this.#refused("evm", keyId, keyed ? refusedDigest(unsignedTx) : null, err);
         throw err;
       }
     });
@@ -228,10 +226,7 @@ export class HotSignerCore {
       const outcomes: EvmBatchOutcome[] = [];
       const records: Omit<AuditRecord, "prev" | "time">[] = [];
       for (const [index, unsignedTx] of unsignedTxs.entries()) {
-        let digest: Uint8Array | null = null;
         try {
-          if (typeof unsignedTx === "string" && /^0x([0-9a-fA-F]{2})+$/.test(unsignedTx))
-            digest = keccak_256(getBytes(unsignedTx));
           const decision = checkEvmTransaction(unsignedTx, this.#deps.evm, {
             signer,
             expectedNonce,
@@ -248,12 +243,12 @@ export class HotSignerCore {
           staged.set(decision.nonce, decision.record);
           if (!decision.replacement) expectedNonce = decision.nonce + 1n;
           records.push(signedRecordOf(keyId, decision.digest, decision.intent, decision.record));
-          outcomes.push({ ok: true, signedTx: tx.serialized, hash: tx.hash!, intent: decision.intent });
+          outcomes.push({ ok: true, ...tx, intent: decision.intent });
         } catch (err) {
           // Anything but a refusal of this item (backend failure, bug) aborts the whole batch:
           // nothing is released and the journal stays where it was.
           if (!(err instanceof SignerError) || err.status >= 500) throw err;
-          records.push(refusalRecord("evm", keyId, digest, err));
+          records.push(refusalRecord("evm", keyId, refusedDigest(unsignedTx), err));
           outcomes.push({ ok: false, error: err });
         }
       }
@@ -275,8 +270,12 @@ export class HotSignerCore {
     });
   }
 
-  async #signDecision(keyId: string, info: KeyInfo, decision: EvmDecision): Promise<Transaction> {
-    // One (known bit) or up to two (HSM) public-key recoveries prove the signature is this key's.
+  async #signDecision(
+    keyId: string,
+    info: KeyInfo,
+    decision: EvmDecision,
+  ): Promise<{ signedTx: string; hash: string }> {
+    // One (known bit) or up to two (HSM) checks against the known key prove the signature is its.
     const backend = this.#deps.backend;
     const { r, s, yParity } =
       backend.signDigestRecoverable !== undefined
@@ -286,7 +285,9 @@ export class HotSignerCore {
         : toRecoverable(await backend.signDigest(keyId, decision.digest), decision.digest, info.publicKey);
     const tx = decision.tx.clone();
     tx.signature = Signature.from({ r: toHex32(r), s: toHex32(s), yParity });
-    return tx;
+    // Serialised once: the transaction hash is the keccak256 of exactly these bytes.
+    const signedTx = tx.serialized;
+    return { signedTx, hash: keccak256(signedTx) };
   }
 
   #learnIfOrigination(intent: EvmIntent): void {
@@ -455,6 +456,16 @@ function signedRecordOf(
         }
       : {}),
   };
+}
+
+/**
+ * What a refusal logs as the digest: keccak256 of the raw bytes (the signing hash of a canonical
+ * type-2 transaction), or null for a request that is not hex bytes at all.
+ */
+function refusedDigest(unsignedTx: unknown): Uint8Array | null {
+  return typeof unsignedTx === "string" && /^0x([0-9a-fA-F]{2})+$/.test(unsignedTx)
+    ? keccak_256(getBytes(unsignedTx))
+    : null;
 }
 
 function toHex32(v: bigint): string {

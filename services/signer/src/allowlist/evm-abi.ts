@@ -3,9 +3,7 @@
  * exactly what the Solidity ABI encoder produces for the decoded values (length, offsets,
  * padding): anything a lenient decoder would tolerate is refused.
  */
-import { AbiCoder, getAddress, id } from "ethers";
-
-const coder = AbiCoder.defaultAbiCoder();
+import { getAddress, id } from "ethers";
 
 function selector(signature: string): string {
   return id(signature).slice(0, 10);
@@ -64,23 +62,59 @@ export class CalldataError extends Error {
   }
 }
 
-function decodeExact(types: string[], data: string): unknown[] {
-  const body = "0x" + data.slice(10);
-  let values: unknown[];
-  try {
-    // Deep conversion inside the try: ethers defers some decoding errors until a value is read.
-    values = coder.decode(types, body).toArray(true);
-  } catch (err) {
-    throw new CalldataError(
-      "EVM_BAD_CALLDATA",
-      `cannot decode ${types.join(",")}: ${(err as Error).message}`,
+// The four argument lists signed here are all static words or one address[]: their canonical
+// encoding has exactly one form, checked word by word (what a generic decode followed by a
+// re-encode and a comparison would accept, without building either).
+
+const ZERO_PADDING = "0".repeat(24);
+const OFFSET_ONE_WORD = "0".repeat(62) + "20";
+
+function badCalldata(message: string): never {
+  throw new CalldataError("EVM_BAD_CALLDATA", message);
+}
+
+/** The argument words after the selector, 64 lowercase hex characters each. */
+function wordsOf(data: string, what: string): string[] {
+  const body = data.slice(10).toLowerCase();
+  if (body.length % 64 !== 0 || !/^[0-9a-f]*$/.test(body))
+    badCalldata(`cannot decode ${what}: ${(body.length / 2).toString()} bytes are not whole 32-byte words`);
+  const words: string[] = [];
+  for (let i = 0; i < body.length; i += 64) words.push(body.slice(i, i + 64));
+  return words;
+}
+
+function expectWords(words: readonly string[], count: number, what: string): void {
+  if (words.length !== count)
+    badCalldata(`non-canonical encoding of ${what}: ${words.length} words, expected ${count}`);
+}
+
+function addressWord(word: string, what: string): string {
+  if (!word.startsWith(ZERO_PADDING)) badCalldata(`non-canonical encoding of ${what}: dirty address padding`);
+  return getAddress("0x" + word.slice(24));
+}
+
+function decodeUint256(data: string): bigint {
+  const words = wordsOf(data, "uint256");
+  expectWords(words, 1, "uint256");
+  return BigInt("0x" + words[0]!);
+}
+
+function decodeBytes32(data: string): string {
+  const words = wordsOf(data, "bytes32");
+  expectWords(words, 1, "bytes32");
+  return "0x" + words[0]!;
+}
+
+/** Checksummed addresses of a canonical `address[]`: offset 0x20, length, then one word each. */
+function decodeAddressArray(data: string): string[] {
+  const words = wordsOf(data, "address[]");
+  if (words.length < 2 || words[0] !== OFFSET_ONE_WORD)
+    badCalldata("non-canonical encoding of address[]: the array must start right after its offset");
+  if (BigInt("0x" + words[1]!) !== BigInt(words.length - 2))
+    badCalldata(
+      `non-canonical encoding of address[]: length word does not match ${words.length - 2} elements`,
     );
-  }
-  // Re-encoding must give back the same bytes: refuses trailing bytes, dirty padding, odd offsets.
-  if (coder.encode(types, values).toLowerCase() !== body.toLowerCase()) {
-    throw new CalldataError("EVM_BAD_CALLDATA", `non-canonical encoding of ${types.join(",")}`);
-  }
-  return values;
+  return words.slice(2).map((w) => addressWord(w, "address[]"));
 }
 
 function selectorOf(data: string): string {
@@ -111,13 +145,13 @@ export function decodeProxyCall(data: string, maxCandidates: number): ProxyCall 
     case SELECTORS.free:
       return {
         kind: sel === SELECTORS.lock ? "lock" : "free",
-        wad: decodeExact(["uint256"], data)[0] as bigint,
+        wad: decodeUint256(data),
       };
     case SELECTORS.freeAll:
       if (data.length !== 10) throw new CalldataError("EVM_BAD_CALLDATA", "freeAll() takes no arguments");
       return { kind: "freeAll" };
     case SELECTORS.voteCandidates: {
-      const candidates = (decodeExact(["address[]"], data)[0] as string[]).map((a) => getAddress(a));
+      const candidates = decodeAddressArray(data);
       if (candidates.length > maxCandidates) {
         throw new CalldataError(
           "EVM_TOO_MANY_CANDIDATES",
@@ -127,7 +161,7 @@ export function decodeProxyCall(data: string, maxCandidates: number): ProxyCall 
       return { kind: "voteCandidates", candidates };
     }
     case SELECTORS.voteSlate:
-      return { kind: "voteSlate", slate: decodeExact(["bytes32"], data)[0] as string };
+      return { kind: "voteSlate", slate: decodeBytes32(data) };
     default:
       return refuseUnknown(sel);
   }
@@ -141,10 +175,12 @@ export function decodeProxyCall(data: string, maxCandidates: number): ProxyCall 
 export function decodeFactoryCall(data: string): CreateProxyCall {
   const sel = selectorOf(data);
   if (sel !== SELECTORS.createProxy) return refuseUnknown(sel);
-  const [customerId, cold, hot] = decodeExact(["bytes32", "address", "address"], data) as [
-    string,
-    string,
-    string,
-  ];
-  return { customerId, cold: getAddress(cold), hot: getAddress(hot) };
+  const what = "bytes32,address,address";
+  const words = wordsOf(data, what);
+  expectWords(words, 3, what);
+  return {
+    customerId: "0x" + words[0]!,
+    cold: addressWord(words[1]!, what),
+    hot: addressWord(words[2]!, what),
+  };
 }

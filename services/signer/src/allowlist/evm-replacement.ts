@@ -7,7 +7,7 @@
  * never add a second effect; it can only change the price of the one already authorised.
  */
 import type { Transaction } from "ethers";
-import { getAddress, keccak256 } from "ethers";
+import { keccak256 } from "ethers";
 import { PolicyRefusedError } from "../errors.js";
 
 /** Replacements of one nonce the signer signs when nothing else is configured. */
@@ -45,7 +45,8 @@ export function signedRecord(tx: Transaction, replacements: number): SignedAtNon
     nonce: BigInt(tx.nonce),
     chainId: tx.chainId,
     type: tx.type ?? 2,
-    to: getAddress(tx.to!),
+    // ethers checksums `to` when it decodes it; contract creations are refused before this.
+    to: tx.to!,
     value: tx.value,
     dataHash: keccak256(tx.data),
     gasLimit: tx.gasLimit,

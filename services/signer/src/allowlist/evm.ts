@@ -5,6 +5,7 @@
  * a used one, decision 0963), on the configured chain, within fee caps. The caller's description of the request is never consulted.
  */
 import { Transaction, getAddress, getBytes } from "ethers";
+import { keccak_256 } from "@noble/hashes/sha3.js";
 import { InvalidInputError, PolicyRefusedError } from "../errors.js";
 import { CalldataError, decodeFactoryCall, decodeProxyCall } from "./evm-abi.js";
 import type { CreateProxyCall, ProxyCall } from "./evm-abi.js";
@@ -70,6 +71,11 @@ export interface EvmDecision {
  * @throws {PolicyRefusedError} `EVM_TX_TYPE` / `EVM_NOT_CANONICAL` / `EVM_ALREADY_SIGNED`.
  */
 export function parseUnsignedEvm(unsignedTx: string): Transaction {
+  return parseCanonical(unsignedTx).tx;
+}
+
+/** {@link parseUnsignedEvm}, also giving the bytes it decoded (equal to the canonical serialisation). */
+function parseCanonical(unsignedTx: string): { tx: Transaction; bytes: Uint8Array } {
   if (typeof unsignedTx !== "string" || !/^0x([0-9a-fA-F]{2})+$/.test(unsignedTx)) {
     throw new InvalidInputError(
       "unsignedTx",
@@ -77,7 +83,8 @@ export function parseUnsignedEvm(unsignedTx: string): Transaction {
       "expected 0x-prefixed hex bytes",
     );
   }
-  const first = getBytes(unsignedTx)[0]!;
+  const bytes = getBytes(unsignedTx);
+  const first = bytes[0]!;
   if (first !== 0x02) {
     const kind = first >= 0xc0 ? "legacy" : `type ${first}`;
     throw new PolicyRefusedError(
@@ -120,7 +127,7 @@ export function parseUnsignedEvm(unsignedTx: string): Transaction {
   if (canonical.toLowerCase() !== unsignedTx.toLowerCase()) {
     throw new PolicyRefusedError("EVM_NOT_CANONICAL", "transaction encoding is not canonical", "unsignedTx");
   }
-  return tx;
+  return { tx, bytes };
 }
 
 function refuse(reason: string, message: string, field?: string, value?: string): never {
@@ -139,7 +146,7 @@ export function checkEvmTransaction(
   config: EvmPolicyConfig,
   ctx: EvmPolicyContext,
 ): EvmDecision {
-  const tx = parseUnsignedEvm(unsignedTx);
+  const { tx, bytes } = parseCanonical(unsignedTx);
   if (tx.chainId !== config.chainId)
     refuse(
       "EVM_CHAIN_ID",
@@ -167,10 +174,14 @@ export function checkEvmTransaction(
       maxFee.toString(),
     );
 
-  const to = getAddress(tx.to);
+  // ethers checksums `to` when it decodes it.
+  const to = tx.to;
   const intent = decideTarget(to, tx.data, config, ctx);
 
   const nonce = BigInt(tx.nonce);
+  // The bytes are the canonical unsigned serialisation (checked above), so their hash is
+  // tx.unsignedHash without serialising the transaction again.
+  const digest = keccak_256(bytes);
   if (ctx.expectedNonce === undefined)
     refuse(
       "EVM_NONCE_UNKNOWN",
@@ -187,7 +198,7 @@ export function checkEvmTransaction(
       ctx.expectedNonce,
       config.maxReplacements ?? DEFAULT_MAX_REPLACEMENTS,
     );
-    return { tx, intent, nonce, digest: getBytes(tx.unsignedHash), replacement: true, record };
+    return { tx, intent, nonce, digest, replacement: true, record };
   }
   if (nonce > ctx.expectedNonce)
     refuse(
@@ -201,15 +212,28 @@ export function checkEvmTransaction(
     tx,
     intent,
     nonce,
-    digest: getBytes(tx.unsignedHash),
+    digest,
     replacement: false,
     record: signedRecord(tx, 0),
   };
 }
 
+// Checksummed factory addresses per configured list: the configuration does not change per request.
+const checksummedFactories = new WeakMap<readonly EvmFactory[], readonly string[]>();
+
+function factoryAt(factories: readonly EvmFactory[], to: string): EvmFactory | undefined {
+  let addresses = checksummedFactories.get(factories);
+  if (addresses === undefined) {
+    addresses = factories.map((f) => getAddress(f.factory));
+    checksummedFactories.set(factories, addresses);
+  }
+  const i = addresses.indexOf(to);
+  return i < 0 ? undefined : factories[i];
+}
+
 function decideTarget(to: string, data: string, config: EvmPolicyConfig, ctx: EvmPolicyContext): EvmIntent {
   try {
-    const factory = config.factories.find((f) => getAddress(f.factory) === to);
+    const factory = factoryAt(config.factories, to);
     if (factory !== undefined) {
       const call = decodeFactoryCall(data);
       if (call.hot !== ctx.signer)

@@ -6,6 +6,7 @@ import { secp256k1 } from "@noble/curves/secp256k1.js";
 import { keccak_256 } from "@noble/hashes/sha3.js";
 import { bytesToHex } from "@noble/hashes/utils.js";
 import { SignerError } from "../errors.js";
+import { isSignatureOfKey } from "./known-key-verify.js";
 
 const N = secp256k1.Point.CURVE().n;
 const HALF_N = N >> 1n;
@@ -19,7 +20,8 @@ export interface RecoverableSignature {
 
 /**
  * Normalises `r || s` to low-s and finds the recovery id by trying both candidates against the
- * expected public key.
+ * expected public key (each a verification against that key's precomputed table, equivalent to
+ * recovering the key with that bit: see known-key-verify.ts).
  *
  * @throws {SignerError} `SIGNER_BAD_SIGNATURE` when neither candidate recovers the key (a broken
  * backend or a digest/key mismatch): never return a signature that does not verify.
@@ -33,7 +35,7 @@ export function toRecoverable(
 }
 
 /**
- * Same as {@link toRecoverable} when the backend already knows the recovery bit: one recovery
+ * Same as {@link toRecoverable} when the backend already knows the recovery bit: one check
  * confirms it instead of up to two searching for it.
  *
  * @throws {SignerError} `SIGNER_BAD_SIGNATURE` when the signature does not recover the key.
@@ -63,15 +65,8 @@ function findRecovery(
     s = N - s;
     bits = bits.map((b) => (b === 0 ? 1 : 0));
   }
-  const expected = bytesToHex(secp256k1.Point.fromBytes(publicKey).toBytes(false));
-  for (const bit of bits) {
-    try {
-      const recovered = new secp256k1.Signature(r, s).addRecoveryBit(bit).recoverPublicKey(digest);
-      if (bytesToHex(recovered.toBytes(false)) === expected) return { r, s, yParity: bit };
-    } catch {
-      // This candidate does not lift to a curve point; try the other one.
-    }
-  }
+  // Against the known key's precomputed table: true iff recovering with this bit gives the key.
+  for (const bit of bits) if (isSignatureOfKey(publicKey, digest, r, s, bit)) return { r, s, yParity: bit };
   throw new SignerError("SIGNER_BAD_SIGNATURE", "signature does not recover the signing key", 500);
 }
 
