@@ -4,7 +4,7 @@
  */
 import { asc, eq, and, gt, sql, type SQL } from "drizzle-orm";
 import type { JsonValue } from "../../shared/src/canonical-json.js";
-import { auditHashTemplate, auditRowHash, GENESIS_HASH, type AuditRow } from "./audit-chain.js";
+import { auditHashTemplate, type AuditRow } from "./audit-chain.js";
 import { rowsOf, type Executor } from "./database.js";
 import {
   apiKeys,
@@ -177,22 +177,24 @@ export class IdempotencyRepository {
   }
 }
 
-/** Serialises appends across connections so two writers never fork the chain. */
-const AUDIT_LOCK_ID = 0x636f6c64; // "cold"
-
 export interface AuditEntry {
   readonly actor: string;
   readonly action: string;
   readonly payload: JsonValue;
 }
 
+interface PendingAppend {
+  readonly entry: AuditEntry;
+  readonly at: Date;
+}
+
 /** Rows appended in a deferring transaction, waiting for {@link AuditRepository.flush}. */
-const deferredAppends = new WeakMap<object, { row: AuditRow; entry: AuditEntry; at: Date }[]>();
+const deferredAppends = new WeakMap<object, (PendingAppend & { row: AuditRow })[]>();
 
 export class AuditRepository {
   /**
    * Appends one row to the hash chain. Must run inside the transaction of the write it records;
-   * the advisory lock is held until that transaction ends.
+   * the chain's lock is held until that transaction ends.
    *
    * In a transaction passed to {@link defer}, the row is only queued: the returned object gets
    * its `seq`, `prevHash` and `hash` when {@link flush} writes it, just before the commit.
@@ -204,22 +206,23 @@ export class AuditRepository {
       pending.push({ row, entry, at });
       return row;
     }
-    await ex.execute(sql`select pg_advisory_xact_lock(${AUDIT_LOCK_ID})`);
-    return this.#insertAfterHead(ex, entry, at);
+    const [written] = await this.#appendAll(ex, [{ entry, at }]);
+    return { seq: written!.seq, at, ...entry, prevHash: written!.prevHash, hash: written!.hash };
   }
 
   /**
    * Queues this transaction's appends until {@link flush}, so the chain's lock is taken at the
-   * end of the transaction and held for its last statements only, instead of from the first
-   * append to the commit. The caller must call `flush` before committing.
+   * end of the transaction and held for its last statement and the commit only, instead of from
+   * the first append to the commit. The caller must call `flush` before committing.
    */
   defer(tx: Executor): void {
     deferredAppends.set(tx, []);
   }
 
   /**
-   * Writes the rows queued since {@link defer}, in order, after taking the chain's lock. `fused`,
-   * a write of the same transaction, runs in the same round trip as the first row.
+   * Writes the rows queued since {@link defer}, in order, in one statement that takes the chain's
+   * lock, reads the head and inserts them all. `fused`, a write of the same transaction, runs in
+   * that same round trip.
    */
   async flush(tx: Executor, fused?: SQL): Promise<void> {
     const pending = deferredAppends.get(tx) ?? [];
@@ -228,46 +231,64 @@ export class AuditRepository {
       if (fused) await tx.execute(fused);
       return;
     }
-    await tx.execute(sql`select pg_advisory_xact_lock(${AUDIT_LOCK_ID})`);
-    let previous: AuditRow | undefined;
-    for (const { row, entry, at } of pending) {
-      const written = previous
-        ? await this.#insertAt(tx, previous, entry, at)
-        : await this.#insertAfterHead(tx, entry, at, fused);
-      Object.assign(row, { seq: written.seq, prevHash: written.prevHash, hash: written.hash });
-      previous = written;
-    }
+    const written = await this.#appendAll(tx, pending, fused);
+    pending.forEach(({ row }, i) => Object.assign(row, written[i]));
   }
 
   /**
-   * Head read, hash and insert in one round trip (the lock must already be held, taken by an
-   * earlier statement: this one then takes its snapshot after the lock, so it sees the head the
-   * previous holder committed). The canonical JSON is built here around the two values only the
-   * database knows (the previous hash and the seq) and PostgreSQL's sha256 finishes it;
-   * verifyAuditChain recomputes every hash in code from the stored row.
+   * Lock, head read, hashes and one multi-row insert in a single round trip. The head comes from
+   * `audit_chain_head_locked()` (migration 0008), which first takes the lock that serialises
+   * appends across connections, so two writers never fork the chain, then reads the head with a
+   * fresh snapshot: it sees what the previous lock holder committed, though this statement's own
+   * snapshot predates the lock. The lock is held until the transaction ends. Each row's canonical
+   * JSON is built here around the two values only the database knows (the previous hash and the
+   * seq); a recursive CTE walks the rows from the head, and PostgreSQL's sha256 finishes each
+   * hash with the one before it. verifyAuditChain recomputes every hash in code from the stored
+   * rows. The rows travel as one JSON parameter, so the statement's text is the same for any
+   * count. Returns seq and hashes in the order of `items`.
    */
-  async #insertAfterHead(ex: Executor, entry: AuditEntry, at: Date, fused?: SQL): Promise<AuditRow> {
-    const { head, middle, tail } = auditHashTemplate({ at, ...entry });
+  async #appendAll(
+    ex: Executor,
+    items: readonly PendingAppend[],
+    fused?: SQL,
+  ): Promise<{ seq: number; prevHash: string; hash: string }[]> {
+    const rows = items.map(({ entry, at }) => {
+      const { head, middle, tail } = auditHashTemplate({ at, ...entry });
+      return {
+        head,
+        middle,
+        tail,
+        at: at.toISOString(),
+        actor: entry.actor,
+        action: entry.action,
+        payload: entry.payload,
+      };
+    });
     const result = await ex.execute(sql`
-      ${fused ? sql`with fused as (${fused}) ` : sql``}
+      with recursive ${fused ? sql`fused as (${fused}), ` : sql``}items as (
+        select e->>'head' as head, e->>'middle' as middle, e->>'tail' as tail,
+          (e->>'at')::timestamptz as at, e->>'actor' as actor, e->>'action' as action,
+          e->'payload' as payload, x.n
+        from jsonb_array_elements(${JSON.stringify(rows)}::jsonb) with ordinality as x(e, n)),
+      chain as (
+        select 0::bigint as n, h.seq, h.hash, ''::text as prev_hash from audit_chain_head_locked() h
+        union all
+        select c.n + 1, c.seq + 1,
+          encode(sha256(convert_to(i.head || c.hash || i.middle || (c.seq + 1)::text || i.tail, 'UTF8')), 'hex'),
+          c.hash
+        from chain c join items i on i.n = c.n + 1)
       insert into audit_log (seq, at, actor, action, payload, prev_hash, hash)
-      select h.seq + 1, ${at.toISOString()}::timestamptz, ${entry.actor}, ${entry.action},
-        ${JSON.stringify(entry.payload)}::jsonb, h.hash,
-        encode(sha256(convert_to(${head}::text || h.hash || ${middle}::text || (h.seq + 1)::text || ${tail}::text, 'UTF8')), 'hex')
-      from (select coalesce(l.seq, 0) as seq, coalesce(l.hash, ${GENESIS_HASH}::text) as hash
-        from (select 1) one left join lateral
-          (select seq, hash from audit_log order by seq desc limit 1) l on true) h
+      select c.seq, i.at, i.actor, i.action, i.payload, c.prev_hash, c.hash
+      from chain c join items i on i.n = c.n
+      order by c.n
       returning seq, prev_hash, hash`);
-    const row = rowsOf<{ seq: string | number; prev_hash: string; hash: string }>(result)[0]!;
-    return { seq: Number(row.seq), at, ...entry, prevHash: row.prev_hash, hash: row.hash };
-  }
-
-  /** Inserts the row after `previous`, hashed here (the lock is held and the head known). */
-  async #insertAt(ex: Executor, previous: AuditRow, entry: AuditEntry, at: Date): Promise<AuditRow> {
-    const content = { seq: previous.seq + 1, at, ...entry, prevHash: previous.hash };
-    const row: AuditRow = { ...content, hash: auditRowHash(content) };
-    await ex.insert(auditLog).values(row);
-    return row;
+    const written = rowsOf<{ seq: string | number; prev_hash: string; hash: string }>(result)
+      .map((r) => ({ seq: Number(r.seq), prevHash: r.prev_hash, hash: r.hash }))
+      .sort((a, b) => a.seq - b.seq);
+    if (written.length !== items.length) {
+      throw new Error(`audit append wrote ${written.length} of ${items.length} rows`);
+    }
+    return written;
   }
 
   async page(ex: Executor, afterSeq: number, limit: number): Promise<AuditRow[]> {

@@ -5,6 +5,7 @@
 import { after, before, describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { sql } from "drizzle-orm";
+import type { JsonValue } from "../../shared/src/canonical-json.js";
 import { verifyAuditChain } from "../src/audit-chain.js";
 import { rowsOf, type Database } from "../src/database.js";
 import { AuditRepository } from "../src/repositories.js";
@@ -80,6 +81,53 @@ for (const engine of ENGINES) {
       const stored = await audit.all(database.db);
       assert.equal(stored.length, 2 + 24);
       assert.equal(verifyAuditChain(stored).ok, true);
+    });
+
+    it("writes a long batch in one statement, chained from the head, with awkward payloads", async () => {
+      const before = await audit.all(database.db);
+      const payloads: JsonValue[] = [
+        { text: 'quote " backslash \\ newline \n tab \t' },
+        { unicode: "é 漢字 🚀", nested: { b: [1, 2, { c: null }], a: true } },
+        { big: "x".repeat(5000) },
+        null,
+        [],
+        "a string payload",
+        -12.5,
+      ];
+      const queued = await database.db.transaction(async (tx) => {
+        audit.defer(tx);
+        const rows = await Promise.all(
+          Array.from({ length: 35 }, (_, i) =>
+            audit.append(
+              tx,
+              { actor: `batch-${i % 3}`, action: `item.${i}`, payload: payloads[i % payloads.length]! },
+              new Date(Date.UTC(2026, 10, 23, 5, 0, i, i)),
+            ),
+          ),
+        );
+        let statements = 0;
+        const execute = tx.execute.bind(tx);
+        tx.execute = ((query: Parameters<typeof execute>[0]) => {
+          statements++;
+          return execute(query);
+        }) as typeof tx.execute;
+        await audit.flush(tx);
+        assert.equal(statements, 1, "the lock, the head and all rows in one round trip");
+        return rows;
+      });
+      const stored = await audit.all(database.db);
+      assert.equal(stored.length, before.length + 35);
+      assert.equal(verifyAuditChain(stored).ok, true);
+      const added = stored.slice(before.length);
+      assert.equal(added[0]!.prevHash, before.at(-1)!.hash);
+      assert.deepEqual(
+        added.map((r) => [r.seq, r.action, r.hash, r.prevHash]),
+        queued.map((r) => [r.seq, r.action, r.hash, r.prevHash]),
+      );
+      assert.deepEqual(
+        added.map((r) => r.payload),
+        queued.map((_, i) => payloads[i % payloads.length]),
+      );
     });
   });
 }

@@ -51,6 +51,26 @@ export const slateBodySchema = z.strictObject({
     .max(66, "must be at most 66 characters"),
 });
 
+/** Most accepted addresses remembered by {@link checkedAddress}. */
+const CHECKED_ADDRESSES_SIZE = 4_096;
+const checkedAddresses = new Map<string, string>();
+
+/**
+ * `parseChecksummedAddress`, remembering accepted inputs: the EIP-55 check is a keccak per
+ * address, and the same few candidates come back request after request. The answer depends on
+ * the input string alone; refused inputs are checked (and named) every time.
+ */
+function checkedAddress(value: string, field: string): string {
+  const known = checkedAddresses.get(value);
+  if (known !== undefined) return known;
+  const parsed = parseChecksummedAddress(value, field);
+  if (checkedAddresses.size >= CHECKED_ADDRESSES_SIZE) {
+    checkedAddresses.delete(checkedAddresses.keys().next().value!);
+  }
+  checkedAddresses.set(value, parsed);
+  return parsed;
+}
+
 export type VoteInput = { kind: "candidates"; candidates: string[] } | { kind: "slate"; slate: string };
 
 /**
@@ -72,7 +92,7 @@ export function parseVote(
   if (body.candidates.length > maxCandidates) {
     throw new ValidationError("too_long", "candidates", `must name at most ${maxCandidates} candidates`);
   }
-  const parsed = body.candidates.map((c, i) => parseChecksummedAddress(c, `candidates.${i}`));
+  const parsed = body.candidates.map((c, i) => checkedAddress(c, `candidates.${i}`));
   const seen = new Set<string>();
   parsed.forEach((c, i) => {
     if (seen.has(c.toLowerCase()))

@@ -57,6 +57,9 @@ export interface QueuedOperation {
 
 const EVENT_NAMES = ["Locked", "Freed", "Voted"] as const;
 
+/** Most proxy rows kept in memory; the oldest goes first when full. */
+const PROXY_CACHE_SIZE = 10_000;
+
 /**
  * The governance flow: validates against the chain where it can, then writes the operation, its
  * exact intended call (the outbox row) and the audit entry in the caller's transaction. Nothing
@@ -65,6 +68,8 @@ const EVENT_NAMES = ["Locked", "Freed", "Voted"] as const;
 @Injectable()
 export class GovernanceService {
   #hot: string | undefined;
+  /** Proxy rows by customer id (see {@link GovernanceService.#proxyOf}). */
+  readonly #proxies = new Map<string, GovernanceProxyRow>();
 
   constructor(
     @Inject(DATABASE) private readonly database: Database,
@@ -317,13 +322,24 @@ export class GovernanceService {
     return members;
   }
 
+  /**
+   * The customer's proxy row. A found row is kept in memory: customers and their proxy rows are
+   * only ever inserted, never updated or deleted, so a row once read stays true; a missing one is
+   * asked again every time (it may be originated next).
+   */
   async #proxyOf(ex: Tx | Database["db"], customerId: string): Promise<GovernanceProxyRow> {
     this.configured();
+    const known = this.#proxies.get(customerId);
+    if (known !== undefined) return known;
     const { customerExists, proxy } = await this.proxies.findWithCustomer(ex, customerId);
     if (!customerExists) throw new NotFoundError("customer", customerId);
     if (!proxy) {
       throw new ConflictError("no_proxy", "the customer has no vote proxy yet; originate one first", "id");
     }
+    // Only rows other transactions committed: this path never writes a proxy row, so what it reads
+    // was committed before its statement began.
+    if (this.#proxies.size >= PROXY_CACHE_SIZE) this.#proxies.delete(this.#proxies.keys().next().value!);
+    this.#proxies.set(customerId, proxy);
     return proxy;
   }
 

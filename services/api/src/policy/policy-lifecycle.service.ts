@@ -1,9 +1,9 @@
 import { randomUUID } from "node:crypto";
 import { Inject, Injectable, Optional, type OnApplicationBootstrap } from "@nestjs/common";
-import { asc, eq, inArray } from "drizzle-orm";
+import { asc, eq, inArray, sql } from "drizzle-orm";
 import { sha256 } from "@noble/hashes/sha2.js";
 import { bytesToHex, utf8ToBytes } from "@noble/hashes/utils.js";
-import type { Database, Executor, Tx } from "../../../db/src/database.js";
+import { rowsOf, type Database, type Executor, type Tx } from "../../../db/src/database.js";
 import { policySignatures, policyVersions } from "../../../db/src/schema-policy.js";
 import { ConflictError, NotFoundError, ServiceError } from "../../../shared/src/errors.js";
 import type { JsonValue } from "../../../shared/src/canonical-json.js";
@@ -66,6 +66,18 @@ export interface PolicyChainSink {
   push(chain: readonly { policy: PolicyDocument; signatures: readonly PolicySignature[] }[]): Promise<void>;
 }
 
+/**
+ * The policy tables' stamp as this executor sees them now (a new value with every committed
+ * change; never reused, so a rolled-back change cannot alias a later state), or null when its row
+ * is missing: then nothing may be cached.
+ */
+async function policyStamp(ex: Executor): Promise<string | null> {
+  const rows = rowsOf<{ stamp: string | number }>(
+    await ex.execute(sql`select stamp from policy_state_stamp`),
+  );
+  return rows[0] === undefined ? null : String(rows[0].stamp);
+}
+
 type VersionRow = typeof policyVersions.$inferSelect;
 type SignatureRow = typeof policySignatures.$inferSelect;
 
@@ -77,6 +89,8 @@ type SignatureRow = typeof policySignatures.$inferSelect;
 @Injectable()
 export class PolicyLifecycleService implements OnApplicationBootstrap {
   readonly #reports = new Map<string, ActivationReport>();
+  /** The active version as of a policy stamp (see {@link active}). */
+  #activeCache: { readonly stamp: string; readonly active: VerifiedVersion | null } | undefined;
 
   constructor(
     @Inject(DATABASE) private readonly database: Database,
@@ -227,9 +241,20 @@ export class PolicyLifecycleService implements OnApplicationBootstrap {
     return { chain: verifiedChain, all, active: verifiedChain.at(-1) ?? null };
   }
 
-  /** The version in force, verified, or null. */
-  async active(ex?: Executor): Promise<VerifiedVersion | null> {
-    return (await this.state(ex)).active;
+  /**
+   * The version in force, verified, or null. The verified state is kept in memory under the
+   * database's policy stamp (migration 0008: every write to the policy tables moves it in the same
+   * transaction), so a request reads one small row instead of every version and signature, and an
+   * activation committed by any instance takes effect here on the next call. The stamp is read
+   * again after a reload: the state is only kept when nothing changed while it was loaded.
+   */
+  async active(ex: Executor = this.database.db): Promise<VerifiedVersion | null> {
+    const stamp = await policyStamp(ex);
+    const cached = this.#activeCache;
+    if (stamp !== null && cached?.stamp === stamp) return cached.active;
+    const { active } = await this.state(ex);
+    if (stamp !== null && (await policyStamp(ex)) === stamp) this.#activeCache = { stamp, active };
+    return active;
   }
 
   /**
