@@ -27,6 +27,15 @@ function isRpcRequest(value: unknown): value is RpcRequest {
   return typeof value === "object" && value !== null && typeof (value as RpcRequest).method === "string";
 }
 
+async function inOrder(
+  items: readonly unknown[],
+  answer: (r: unknown) => Promise<unknown>,
+): Promise<unknown[]> {
+  const out: unknown[] = [];
+  for (const item of items) out.push(await answer(item));
+  return out;
+}
+
 /**
  * Listens on 127.0.0.1 on a free port and forwards every JSON-RPC call to `provider`.
  *
@@ -64,7 +73,8 @@ export async function serveJsonRpc(
       } catch {
         body = undefined;
       }
-      const work = Array.isArray(body) ? Promise.all(body.map(answer)) : answer(body);
+      // A batch is answered item after item, as nodes do: sends of one run reach the pool in order.
+      const work = Array.isArray(body) ? inOrder(body, answer) : answer(body);
       void work.then((out) => {
         response.setHeader("content-type", "application/json");
         // Hardhat answers some fields as bigint; JSON-RPC carries them as decimal strings.

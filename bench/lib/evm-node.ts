@@ -1,9 +1,10 @@
 /**
- * A benchmark chain in its own process, as a real node would be: Hardhat's EVM (automine) with
+ * A benchmark chain in its own process, as a real node would be: Hardhat's EVM with
  * the local DSChief stack deployed, served over HTTP JSON-RPC. The parent talks to it over IPC
  * for the few setup steps that need the deployer (funding, minting) and over JSON-RPC like the
  * service does. Start it with {@link startEvmNode}; this file is also the child's entry point.
  */
+import { asBackground } from "./background-priority.js";
 import { fork, type ChildProcess } from "node:child_process";
 import { fileURLToPath } from "node:url";
 
@@ -22,10 +23,15 @@ export interface EvmNode extends EvmNodeInfo {
   fund(to: string, wei: bigint): Promise<void>;
   /** Mints `amount` GOV to `to` and waits for the receipt. */
   mint(to: string, amount: bigint): Promise<void>;
+  /**
+   * Stops mining a block per transaction and mines one every `ms` milliseconds instead, with
+   * whatever the mempool holds, as a real chain does (0 goes back to one block per transaction).
+   */
+  blockInterval(ms: number): Promise<void>;
   close(): Promise<void>;
 }
 
-type Request = { id: number; op: "fund" | "mint"; to: string; amount: string };
+type Request = { id: number; op: "fund" | "mint" | "interval"; to: string; amount: string };
 type Reply = { id: number; ok: boolean; error?: string };
 
 const SELF = fileURLToPath(import.meta.url);
@@ -40,6 +46,7 @@ export function startEvmNode(): Promise<EvmNode> {
     execArgv: ["--import", "tsx"],
     stdio: ["ignore", "inherit", "inherit", "ipc"],
   });
+  asBackground(child.pid);
   let next = 0;
   const waiting = new Map<number, { resolve(): void; reject(e: Error): void }>();
   const ask = (op: Request["op"], to: string, amount: bigint): Promise<void> =>
@@ -61,6 +68,7 @@ export function startEvmNode(): Promise<EvmNode> {
           ...message.ready,
           fund: (to, wei) => ask("fund", to, wei),
           mint: (to, amount) => ask("mint", to, amount),
+          blockInterval: (ms) => ask("interval", "", BigInt(ms)),
           close: () =>
             new Promise<void>((done) => {
               if (child.exitCode !== null) return done();
@@ -77,6 +85,15 @@ export function startEvmNode(): Promise<EvmNode> {
       else pending.reject(new Error(message.error ?? "evm node request failed"));
     });
   });
+}
+
+/** Automine for 0, else one block every `ms` (Hardhat's interval mining). */
+async function setBlockInterval(
+  provider: { request(a: { method: string; params?: unknown[] }): Promise<unknown> },
+  ms: number,
+): Promise<void> {
+  await provider.request({ method: "evm_setAutomine", params: [ms === 0] });
+  await provider.request({ method: "evm_setIntervalMining", params: [ms] });
 }
 
 async function child(): Promise<void> {
@@ -96,7 +113,9 @@ async function child(): Promise<void> {
       const work =
         m.op === "fund"
           ? deployer!.sendTransaction({ to: m.to, value: BigInt(m.amount) }).then((tx) => tx.wait())
-          : mintGov(stack, deployer!, m.to, BigInt(m.amount));
+          : m.op === "mint"
+            ? mintGov(stack, deployer!, m.to, BigInt(m.amount))
+            : setBlockInterval(conn.provider, Number(m.amount));
       work.then(
         () => send({ id: m.id, ok: true } satisfies Reply),
         (e: unknown) => send({ id: m.id, ok: false, error: String(e) } satisfies Reply),

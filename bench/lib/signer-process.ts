@@ -3,6 +3,8 @@
  * (`services/signer/src/main.ts` with a sealed key file and a fresh data directory), so the
  * benchmark's API reaches it over a socket and does not share its event loop.
  */
+import { childProfileArgs } from "./child-profile.js";
+import { asBackground } from "./background-priority.js";
 import { spawn, type ChildProcess } from "node:child_process";
 import { fileURLToPath } from "node:url";
 
@@ -22,10 +24,15 @@ export interface SignerProcess {
  * @throws when the process exits before it listens (its stderr is in the message).
  */
 export function startSignerProcess(env: Record<string, string>): Promise<SignerProcess> {
-  const child: ChildProcess = spawn(process.execPath, ["--import", "tsx", MAIN], {
-    env: { PATH: process.env.PATH ?? "", ...env },
-    stdio: ["ignore", "pipe", "pipe"],
-  });
+  const child: ChildProcess = spawn(
+    process.execPath,
+    [...childProfileArgs("signer"), "--import", "tsx", MAIN],
+    {
+      env: { PATH: process.env.PATH ?? "", ...env },
+      stdio: ["ignore", "pipe", "pipe"],
+    },
+  );
+  asBackground(child.pid);
   let stderr = "";
   child.stderr!.on("data", (c: Buffer) => (stderr += c.toString()));
   return new Promise((resolve, reject) => {

@@ -398,13 +398,13 @@ for (const engine of ENGINES) {
         const res = await post(gov(customerId, "lock"), { wad: "3" });
         const { operationId } = res.json() as { operationId: string };
         const nonce = await rig.chain.pendingNonce(rig.hot);
-        const original = rig.chain.sendRawTransaction.bind(rig.chain);
-        rig.chain.sendRawTransaction = () =>
+        const original = rig.chain.sendRawTransactions.bind(rig.chain);
+        rig.chain.sendRawTransactions = () =>
           Promise.reject(new Error("connection reset (crash before broadcast)"));
         try {
           await rig.worker.drain();
         } finally {
-          rig.chain.sendRawTransaction = original;
+          rig.chain.sendRawTransactions = original;
         }
         const signed = await operation(operationId);
         assert.equal(signed.status, "signed");
@@ -424,12 +424,12 @@ for (const engine of ENGINES) {
         const res = await post(gov(customerId, "lock"), { wad: "2" });
         const { operationId } = res.json() as { operationId: string };
         const nonce = await rig.chain.pendingNonce(rig.hot);
-        const original = rig.chain.receipt.bind(rig.chain);
-        rig.chain.receipt = () => Promise.reject(new Error("connection reset (crash before confirmation)"));
+        const original = rig.chain.receipts.bind(rig.chain);
+        rig.chain.receipts = () => Promise.reject(new Error("connection reset (crash before confirmation)"));
         try {
           await rig.worker.drain();
         } finally {
-          rig.chain.receipt = original;
+          rig.chain.receipts = original;
         }
         assert.equal((await operation(operationId)).status, "broadcast");
         await expireLease(operationId);

@@ -29,12 +29,23 @@ const factoryAbi = new Interface([
  */
 export class EthersEvmChain implements EvmChain {
   readonly #provider: JsonRpcProvider;
+  /**
+   * The same node for the worker's per-run reads and sends: requests made in one tick travel as
+   * one JSON-RPC batch (one HTTP round trip for a run's receipts, simulations or broadcasts);
+   * each answer is still matched to its own request, so a failure names its item.
+   */
+  readonly #batch: JsonRpcProvider;
   /** Custom errors of the contracts we call, so reverts read as names rather than selectors. */
   readonly #errors: Interface;
 
   constructor(url: string, errorFragments: readonly string[] = []) {
     // Polling and batching add latency and hide which request failed; the worker polls itself.
     this.#provider = new JsonRpcProvider(url, undefined, { batchMaxCount: 1, cacheTimeout: -1 });
+    this.#batch = new JsonRpcProvider(url, undefined, {
+      batchMaxCount: 100,
+      batchStallTime: 0,
+      cacheTimeout: -1,
+    });
     this.#errors = new Interface([...errorFragments]);
   }
 
@@ -58,8 +69,19 @@ export class EthersEvmChain implements EvmChain {
   }
 
   async sendRawTransaction(rawTx: string): Promise<string> {
+    return this.#send(this.#provider, rawTx);
+  }
+
+  async sendRawTransactions(rawTxs: readonly string[]): Promise<(string | Error)[]> {
+    // One batch, in order: a node handles a batch's items in sequence, so nonces arrive in order.
+    return Promise.all(
+      rawTxs.map((raw) => this.#send(this.#batch, raw).catch((error: unknown) => error as Error)),
+    );
+  }
+
+  async #send(provider: JsonRpcProvider, rawTx: string): Promise<string> {
     try {
-      return await this.#provider.send("eth_sendRawTransaction", [rawTx]);
+      return await provider.send("eth_sendRawTransaction", [rawTx]);
     } catch (error) {
       // A node that has the transaction already (pending or mined) answers an error, yet the
       // broadcast has happened: answer the hash if the node knows the transaction.
@@ -71,7 +93,11 @@ export class EthersEvmChain implements EvmChain {
   }
 
   async receipt(hash: string): Promise<EvmReceipt | null> {
-    const r = await this.#provider.getTransactionReceipt(hash);
+    return this.#receipt(this.#provider, hash);
+  }
+
+  async #receipt(provider: JsonRpcProvider, hash: string): Promise<EvmReceipt | null> {
+    const r = await provider.getTransactionReceipt(hash);
     if (!r) return null;
     if (r.status === 1) return { hash, blockNumber: r.blockNumber, success: true };
     let revertReason = "reverted without a reason";
@@ -92,8 +118,8 @@ export class EthersEvmChain implements EvmChain {
   }
 
   async receipts(hashes: readonly string[]): Promise<(EvmReceipt | null)[]> {
-    // In parallel over the provider's connections: one round trip of wall time for a pass.
-    return Promise.all(hashes.map((hash) => this.receipt(hash)));
+    // Asked in one tick: one JSON-RPC batch, one round trip for a whole run.
+    return Promise.all(hashes.map((hash) => this.#receipt(this.#batch, hash)));
   }
 
   async blockNumber(): Promise<number> {
@@ -104,9 +130,26 @@ export class EthersEvmChain implements EvmChain {
     return BigInt(await this.#provider.getTransactionCount(address, "latest"));
   }
 
-  async estimateGas(call: EvmCall): Promise<bigint> {
+  async estimateGas(call: EvmCall, block: "latest" | "pending" = "latest"): Promise<bigint> {
     try {
-      return await this.#provider.estimateGas(call);
+      // The block is always named: a node's default ("pending") replays its whole mempool for
+      // every estimate, which the worker asks for only to confirm a revert (see OutboxWorker).
+      const tx = { ...(call.from !== undefined ? { from: call.from } : {}), to: call.to, data: call.data };
+      return BigInt(await this.#batch.send("eth_estimateGas", [tx, block]));
+    } catch (error) {
+      throw this.#revert(error);
+    }
+  }
+
+  async simulate(call: EvmCall, gas: bigint): Promise<void> {
+    const tx = {
+      ...(call.from !== undefined ? { from: call.from } : {}),
+      to: call.to,
+      data: call.data,
+      gas: toQuantity(gas),
+    };
+    try {
+      await this.#batch.send("eth_call", [tx, "latest"]);
     } catch (error) {
       throw this.#revert(error);
     }
@@ -178,6 +221,7 @@ export class EthersEvmChain implements EvmChain {
   /** Closes the provider's connections. */
   destroy(): void {
     this.#provider.destroy();
+    this.#batch.destroy();
   }
 
   #revert(error: unknown): Error {

@@ -44,6 +44,11 @@ export interface EvmChain {
    * not an error (the node already knows or has mined it).
    */
   sendRawTransaction(rawTx: string): Promise<string>;
+  /**
+   * Broadcasts several signed transactions in one round trip where the node allows it, in order;
+   * each item answers its hash (as {@link sendRawTransaction}) or the error the node gave it.
+   */
+  sendRawTransactions(rawTxs: readonly string[]): Promise<(string | Error)[]>;
   /** The receipt, or null while the transaction is not mined. */
   receipt(hash: string): Promise<EvmReceipt | null>;
   /** Receipts of several transactions in one round trip where the node allows it, in order. */
@@ -52,8 +57,19 @@ export interface EvmChain {
   blockNumber(): Promise<number>;
   /** Count of mined transactions from `address` (the nonce of its next transaction to be mined). */
   minedNonce(address: string): Promise<bigint>;
-  /** Gas the call needs. @throws {EvmRevertError} when the call would revert. */
-  estimateGas(call: EvmCall): Promise<bigint>;
+  /**
+   * Gas the call needs, simulated on top of the latest block by default, or of the pending one
+   * (the node's mempool applied first, at the next block's number and time: dearer, but what a
+   * call sent now would meet).
+   *
+   * @throws {EvmRevertError} when the call would revert.
+   */
+  estimateGas(call: EvmCall, block?: "latest" | "pending"): Promise<bigint>;
+  /**
+   * Runs the call once on top of the latest block with exactly `gas` as its limit, as a
+   * transaction with that limit would run. @throws {EvmRevertError} when it reverts (or runs out).
+   */
+  simulate(call: EvmCall, gas: bigint): Promise<void>;
   /** `eth_call` at the latest block. @throws {EvmRevertError} when it reverts. */
   call(call: EvmCall): Promise<string>;
   /** `factory.predictProxy(customerId, cold, hot)` read from the chain. */

@@ -1,7 +1,15 @@
-import { drainClaims, PollingLoop } from "./polling-loop.js";
+import { PollingLoop } from "./polling-loop.js";
 import { randomUUID } from "node:crypto";
 import { Inject, Injectable, Optional, type OnModuleDestroy } from "@nestjs/common";
-import { Transaction, getAddress } from "ethers";
+import {
+  Transaction,
+  decodeRlp,
+  encodeRlp,
+  getAddress,
+  getBytes,
+  keccak256,
+  type RlpStructuredData,
+} from "ethers";
 import type { Database, Tx } from "../../../db/src/database.js";
 import type {
   EvmNoncesRepository,
@@ -9,13 +17,15 @@ import type {
   EvmOutboxRow,
   OperationsRepository,
 } from "../../../db/src/repositories.js";
-import { GovernanceProxiesRepository } from "../../../db/src/repositories.js";
+import { AuditRepository, GovernanceProxiesRepository } from "../../../db/src/repositories.js";
+import { OutboxRunsRepository, type SignedRunItem } from "../../../db/src/repositories-outbox-runs.js";
 import {
   EvmAttemptsRepository,
   OutboxLocksRepository,
   type EvmAttemptRow,
 } from "../../../db/src/repositories-outbox-reliability.js";
-import { SignerClientError } from "../../../signer/src/client.js";
+import { SignerClientError, type EvmBatchResult } from "../../../signer/src/client.js";
+import { isSignatureOfKey } from "../../../signer/src/keys/known-key-verify.js";
 import { AuditService } from "../audit/audit.service.js";
 import { PolicyEnforcementService } from "../policy/policy-enforcement.service.js";
 import { EvmRevertError, type EvmFeeData, type EvmReceipt } from "../chains/evm-chain.js";
@@ -32,6 +42,7 @@ import {
   type Clock,
 } from "../tokens.js";
 import { bumpFees, chooseFees, chooseGasLimit, type Fees } from "./fees.js";
+import { gasCeilingOf } from "./gas-ceilings.js";
 import {
   DEFAULT_OUTBOX_RELIABILITY,
   OUTBOX_RELIABILITY,
@@ -39,6 +50,16 @@ import {
 } from "./reliability-settings.js";
 import { pauseForTest } from "./test-pause.js";
 
+/**
+ * How old a simulation made ahead of its run may be when the run is signed. A run is signed
+ * within a few hundred milliseconds of the previous one; older results are simulated again.
+ */
+const PREFETCH_MAX_AGE_MS = 2_000;
+/**
+ * Transactions per request to the signer within a run: the next chunk is signed while the worker
+ * checks the signatures of the previous one, so the two processes work at the same time.
+ */
+const SIGN_CHUNK = 16;
 /** Wait before retrying an operation whose step failed for a transient reason. */
 const BACKOFF_MS = 2_000;
 /** Longest one pass waits for a receipt before leaving the operation for a later pass. */
@@ -46,6 +67,12 @@ const CONFIRM_WAIT_MS = 5_000;
 const POLL_MS = 50;
 /** Fee data is read at most this often (one read serves a whole pipelined pass). */
 const FEE_CACHE_MS = 1_000;
+/**
+ * Most runs one worker is still sending or confirming while it signs the next ones: the signer
+ * and the database never wait for the node or a block, yet a stalled chain cannot pile up
+ * unbounded work.
+ */
+const MAX_CONFIRMING_RUNS = 32;
 /** How the audit log names the worker's own writes. */
 const ACTOR = "outbox-worker";
 
@@ -58,6 +85,9 @@ interface Prepared {
   readonly unsigned: Transaction;
   readonly authorization: unknown;
 }
+
+/** A gas limit to sign with (`padded`: margin included), or why the simulation failed. */
+type EstimateResult = { readonly gas: bigint; readonly padded: boolean } | { readonly error: unknown };
 
 /** A signer refusal, carried out of the signing transaction so it rolls back first. */
 class RefusedBySigner extends Error {
@@ -101,8 +131,15 @@ export class OutboxWorker implements OnModuleDestroy {
   readonly #attempts = new EvmAttemptsRepository();
   readonly #proxies = new GovernanceProxiesRepository();
   readonly #locks = new OutboxLocksRepository();
+  readonly #runs = new OutboxRunsRepository();
+  readonly #auditLog = new AuditRepository();
   readonly #reliability: OutboxReliability;
   #fees: { at: number; data: EvmFeeData } | undefined;
+  #head: { at: number; read: Promise<number> } | undefined;
+  /** Simulations started ahead of their run (see {@link #prefetch}), by operation id. */
+  readonly #simulations = new Map<string, { at: number; data: string; result: Promise<EstimateResult> }>();
+  /** Public keys of the hot addresses, recovered from their first signature checked here. */
+  readonly #hotKeys = new Map<string, Uint8Array>();
   /** Proxies seen deployed by our factory; code cannot disappear (no self-destruct), so never evicted. */
   readonly #deployedProxies = new Set<string>();
 
@@ -133,11 +170,34 @@ export class OutboxWorker implements OnModuleDestroy {
    */
   async drain(max = 1000): Promise<number> {
     if (!this.runtime) return 0;
-    return drainClaims(
-      () => this.outbox.claim(this.database.db, this.#owner, this.clock(), this.#reliability.leaseMs),
-      (id) => this.process(id),
-      max,
-    );
+    const confirming = new Set<Promise<unknown>>();
+    let handled = 0;
+    try {
+      while (handled < max) {
+        const id = await this.outbox.claim(
+          this.database.db,
+          this.#owner,
+          this.clock(),
+          this.#reliability.leaseMs,
+        );
+        if (id === undefined) {
+          // Runs still confirming may unblock more work (a free behind a lock): look again soon.
+          if (confirming.size === 0) break;
+          await Promise.race([...confirming, new Promise((resolve) => setTimeout(resolve, POLL_MS))]);
+          continue;
+        }
+        handled++;
+        const step = await this.#advance(id);
+        if (typeof step !== "string") {
+          const tracked: Promise<unknown> = step.later.finally(() => confirming.delete(tracked));
+          confirming.add(tracked);
+          while (confirming.size >= MAX_CONFIRMING_RUNS) await Promise.race(confirming);
+        }
+      }
+    } finally {
+      await Promise.allSettled(confirming);
+    }
+    return handled;
   }
 
   /** Polls the outbox every `intervalMs` until {@link stop}. */
@@ -155,6 +215,16 @@ export class OutboxWorker implements OnModuleDestroy {
 
   /** Drives one claimed operation (and, when it is queued, the run behind it) as far as it can go now. */
   async process(operationId: string): Promise<StepOutcome> {
+    const step = await this.#advance(operationId);
+    return typeof step === "string" ? step : step.later;
+  }
+
+  /**
+   * {@link process}, except that a run it just broadcast is confirmed in the background: the
+   * answer is then `later`, the head's outcome to come, and the caller may sign the next run
+   * meanwhile.
+   */
+  async #advance(operationId: string): Promise<StepOutcome | { readonly later: Promise<StepOutcome> }> {
     const op = await this.operations.findById(this.database.db, operationId);
     const row = await this.outbox.findById(this.database.db, operationId);
     if (!op || !row) return "deferred";
@@ -162,8 +232,7 @@ export class OutboxWorker implements OnModuleDestroy {
       let status = op.status;
       if (status === "queued") {
         const run = await this.#signRun(row);
-        const sent = run.length > 0 ? await this.#broadcast(run, true) : [];
-        if (sent.length > 0 && sent[0] === operationId) return await this.#confirmRun(sent);
+        if (run[0] === operationId) return { later: this.#sendAndConfirm(run) };
         status = (await this.operations.findById(this.database.db, operationId))!.status;
         if (status === "queued") {
           // Not signed in this pass (fees above the cap, or another worker is on the address).
@@ -179,6 +248,23 @@ export class OutboxWorker implements OnModuleDestroy {
       await this.outbox.release(this.database.db, operationId, this.#owner, this.#later(BACKOFF_MS));
       return "deferred";
     }
+  }
+
+  /**
+   * The chain's head block number, read at most once per {@link POLL_MS} however many runs are
+   * waiting for their receipts.
+   */
+  #headBlock(): Promise<number> {
+    const now = Date.now();
+    if (this.#head === undefined || now - this.#head.at >= POLL_MS) {
+      const read = this.runtime!.chain.blockNumber();
+      this.#head = { at: now, read };
+      // A failed read is not kept: the next caller asks again.
+      read.catch(() => {
+        if (this.#head?.read === read) this.#head = undefined;
+      });
+    }
+    return this.#head.read;
   }
 
   /** The chain's fee suggestion, read at most once per {@link FEE_CACHE_MS}. */
@@ -204,22 +290,23 @@ export class OutboxWorker implements OnModuleDestroy {
     }
     const from = head.fromAddress;
     let seed: bigint | undefined;
-    const signed = await this.database.db.transaction(async (tx) => {
+    const signed = await this.#audited(async (tx) => {
       let next = await this.#locks.lockNonce(tx, from);
       if (next === undefined) {
         seed = await chain.pendingNonce(from);
         await this.#locks.seedNonce(tx, from, seed);
         next = (await this.#locks.lockNonce(tx, from))!;
       }
-      const queued = await this.#locks.queuedRun(tx, from, this.#reliability.pipelineDepth);
+      const depth = this.#reliability.pipelineDepth;
+      const queued = await this.#locks.queuedRun(tx, from, 2 * depth);
       const now = this.clock();
       // Only the unbroken prefix this worker may take: a row leased by a live other worker ends it.
-      const run: EvmOutboxRow[] = [];
+      const free: EvmOutboxRow[] = [];
       for (const row of queued) {
-        const free = row.leaseUntil === null || row.leaseUntil < now || row.leaseOwner === this.#owner;
-        if (!free) break;
-        run.push(row);
+        if (row.leaseUntil !== null && row.leaseUntil >= now && row.leaseOwner !== this.#owner) break;
+        free.push(row);
       }
+      const run = free.slice(0, depth);
       if (run.length === 0 || run[0]!.operationId !== head.operationId) return [];
       // A call to a proxy whose origination is not mined yet would be estimated against an empty
       // account (≈21k gas) and then run out of gas once the code exists: the run ends before it.
@@ -233,13 +320,10 @@ export class OutboxWorker implements OnModuleDestroy {
       }
       if (ready > 0) run.splice(ready);
       const estimates = await Promise.all(
-        run.map((row) =>
-          chain
-            .estimateGas({ from: row.fromAddress, to: row.toAddress, data: row.data })
-            .then((gas) => ({ gas }) as const)
-            .catch((error: unknown) => ({ error }) as const),
-        ),
+        run.map((row) => this.#prefetched(row) ?? this.#estimate(row, "latest")),
       );
+      // The next run is simulated while this one is being signed (decision 0975).
+      this.#prefetch(free.slice(depth));
       // A nonce recorded on the head by an earlier version of the worker (allocated, never
       // signed) is used for the head alone, never allocated again.
       const recorded = run[0]!.nonce === null ? null : BigInt(run[0]!.nonce);
@@ -248,7 +332,18 @@ export class OutboxWorker implements OnModuleDestroy {
       const prepared: Prepared[] = [];
       for (let i = 0; i < run.length; i++) {
         const row = run[i]!;
-        const estimate = estimates[i]!;
+        let estimate = estimates[i]!;
+        if (i === 0 && "error" in estimate && estimate.error instanceof EvmRevertError) {
+          // While earlier operations of the address are still on their way to a block (confirmed
+          // in the background), the head waits for them: the revert may be theirs to lift.
+          if ((await this.#runs.inFlight(tx, from)) > 0)
+            throw new Error(
+              `would revert before earlier operations are mined; waiting: ${estimate.error.reason}`,
+            );
+          // The latest block's number and time are not the next block's (DSChief refuses a free
+          // in the block of its lock): the revert is final only if the pending block agrees.
+          estimate = await this.#estimate(row, "pending");
+        }
         if ("error" in estimate) {
           // Behind the head, a revert may only mean an earlier operation of the run is not mined
           // yet (a free after a lock): the run stops there and the row waits for its own pass.
@@ -259,7 +354,7 @@ export class OutboxWorker implements OnModuleDestroy {
           await this.#failIn(tx, row.operationId, `would revert: ${estimate.error.reason}`);
           continue;
         }
-        const gasLimit = chooseGasLimit(estimate.gas, settings.maxGasLimit);
+        const gasLimit = estimate.padded ? estimate.gas : chooseGasLimit(estimate.gas, settings.maxGasLimit);
         if (gasLimit === null) {
           await this.#failIn(
             tx,
@@ -277,7 +372,9 @@ export class OutboxWorker implements OnModuleDestroy {
         });
       }
       const done: string[] = [];
+      const items: SignedRunItem[] = [];
       const signatures = await this.#signMany(prepared);
+      const signedAt = this.clock();
       for (let i = 0; i < signatures.length; i++) {
         const { row } = prepared[i]!;
         const answer = signatures[i]!;
@@ -287,9 +384,24 @@ export class OutboxWorker implements OnModuleDestroy {
           await this.#failIn(tx, row.operationId, answer.message);
           break;
         }
-        await this.#recordSigned(tx, row, first + BigInt(i), answer, fees, 1);
+        const item = {
+          operationId: row.operationId,
+          nonce: first + BigInt(i),
+          rawTx: answer,
+          txHash: keccak256(answer),
+          ...fees,
+        };
+        items.push(item);
+        await this.audit.record(
+          tx,
+          ACTOR,
+          "operation.signed",
+          { operationId: item.operationId, txHash: item.txHash, nonce: item.nonce.toString(), from },
+          signedAt,
+        );
         done.push(row.operationId);
       }
+      await this.#runs.recordSigned(tx, items, this.#owner, signedAt);
       const allocated = recorded !== null && recorded < next ? 0 : done.length;
       if (allocated > 0) await this.#locks.allocateRun(tx, from, allocated);
       // The run behind the head is this worker's until it is broadcast.
@@ -305,6 +417,57 @@ export class OutboxWorker implements OnModuleDestroy {
       this.logger.emit("info", "nonce counter seeded from the chain", { from, next: String(seed) });
     if (signed.length > 0) await pauseForTest(this.#reliability, "after-sign", { operationId: signed[0]! });
     return signed;
+  }
+
+  /**
+   * Starts simulating `rows` (the next run) in the background; {@link #prefetched} hands the
+   * successes to the run that signs them, if it comes soon enough.
+   */
+  #prefetch(rows: readonly EvmOutboxRow[]): void {
+    const at = Date.now();
+    for (const [id, entry] of this.#simulations)
+      if (at - entry.at > PREFETCH_MAX_AGE_MS) this.#simulations.delete(id);
+    for (const row of rows) {
+      if (this.#simulations.has(row.operationId)) continue;
+      this.#simulations.set(row.operationId, { at, data: row.data, result: this.#estimate(row, "latest") });
+    }
+  }
+
+  /**
+   * A background simulation of `row` that succeeded less than {@link PREFETCH_MAX_AGE_MS} ago on
+   * the same calldata, else undefined (a failure is always simulated again, in the run's pass).
+   */
+  #prefetched(row: EvmOutboxRow): Promise<EstimateResult> | undefined {
+    const entry = this.#simulations.get(row.operationId);
+    if (entry === undefined) return undefined;
+    this.#simulations.delete(row.operationId);
+    if (entry.data !== row.data || Date.now() - entry.at > PREFETCH_MAX_AGE_MS) return undefined;
+    return entry.result.then((r) => ("error" in r ? this.#estimate(row, "latest") : r));
+  }
+
+  /**
+   * The gas limit to sign the row with, or the error the simulation gave: the call's ceiling when
+   * one simulation at it succeeds on the latest block, else the node's estimate (`padded` false:
+   * {@link chooseGasLimit} adds the margin).
+   */
+  async #estimate(row: EvmOutboxRow, block: "latest" | "pending"): Promise<EstimateResult> {
+    const { chain, settings } = this.runtime!;
+    const call = { from: row.fromAddress, to: row.toAddress, data: row.data };
+    const ceiling = block === "latest" ? gasCeilingOf(row.data) : null;
+    if (ceiling !== null && ceiling <= settings.maxGasLimit) {
+      try {
+        await chain.simulate(call, ceiling);
+        return { gas: ceiling, padded: true };
+      } catch (error) {
+        if (!(error instanceof EvmRevertError)) return { error };
+        // Reverted at the ceiling: the estimate tells a revert at any gas (and why) from a
+        // ceiling too low for this chain.
+      }
+    }
+    return chain.estimateGas(call, block).then(
+      (gas) => ({ gas, padded: false }),
+      (error: unknown) => ({ error }),
+    );
   }
 
   /** Why the origination of the proxy `operationId` acts on failed, or null while it may still land. */
@@ -365,30 +528,48 @@ export class OutboxWorker implements OnModuleDestroy {
     };
     if (prepared.length === 0) return [];
     if (prepared.length === 1) return [await one(0)];
-    let results;
-    try {
-      results = await signer.signEvmBatch(
+    const withAuthorizations = prepared.some((p) => p.authorization !== null);
+    const ask = (start: number) => {
+      const chunk = prepared.slice(start, start + SIGN_CHUNK);
+      return signer.signEvmBatch(
         settings.hotKeyId,
-        prepared.map((p) => p.unsigned.unsignedSerialized),
-        prepared.some((p) => p.authorization !== null) ? prepared.map((p) => p.authorization) : undefined,
+        chunk.map((p) => p.unsigned.unsignedSerialized),
+        withAuthorizations ? chunk.map((p) => p.authorization) : undefined,
       );
-    } catch (error) {
-      // A signer without the batch route: the first item alone, the rest on the next pass.
-      if (error instanceof SignerClientError && error.status === 404) return [await one(0)];
-      throw error;
-    }
+    };
     const out: (string | RefusedBySigner)[] = [];
-    for (let i = 0; i < results.length; i++) {
-      const r = results[i]!;
-      if (r.ok) {
-        this.#checkSigned(r.signedTransaction, prepared[i]!.unsigned, prepared[i]!.row);
-        out.push(r.signedTransaction);
-        continue;
+    let pending: Promise<EvmBatchResult[]> | undefined = ask(0);
+    for (let start = 0; pending !== undefined; start += SIGN_CHUNK) {
+      let results: EvmBatchResult[];
+      try {
+        results = await pending;
+      } catch (error) {
+        // A signer without the batch route: the first item alone, the rest on the next pass.
+        if (start === 0 && error instanceof SignerClientError && error.status === 404) return [await one(0)];
+        throw error;
       }
-      const why = r.error.reason ?? r.error.code;
-      if (i === 0 && why.includes("NONCE")) out.push(await one(0));
-      else if (!why.includes("NONCE")) out.push(new RefusedBySigner(why, r.error.message));
-      break;
+      // The next chunk is asked for once this one came back whole (its nonces follow on), and is
+      // signed while this one is checked here; a chunk with a refusal ends the run.
+      pending =
+        start + SIGN_CHUNK < prepared.length && results.every((r) => r.ok)
+          ? ask(start + SIGN_CHUNK)
+          : undefined;
+      // If a check below throws, the chunk in flight is abandoned: never recorded, never sent.
+      pending?.catch(() => undefined);
+      for (const [j, r] of results.entries()) {
+        const i = start + j;
+        // The checks are synchronous: yield now and then so the request above actually leaves.
+        if (j % 4 === 0) await new Promise((resolve) => setImmediate(resolve));
+        if (r.ok) {
+          this.#checkSigned(r.signedTransaction, prepared[i]!.unsigned, prepared[i]!.row);
+          out.push(r.signedTransaction);
+          continue;
+        }
+        const why = r.error.reason ?? r.error.code;
+        if (i === 0 && why.includes("NONCE")) out.push(await one(0));
+        else if (!why.includes("NONCE")) out.push(new RefusedBySigner(why, r.error.message));
+        return out;
+      }
     }
     return out;
   }
@@ -482,39 +663,39 @@ export class OutboxWorker implements OnModuleDestroy {
   }
 
   /**
-   * Hands the stored bytes of `ids` (signed operations, in nonce order) to the node, then records
-   * them `broadcast` in one transaction. A node that already has the bytes is not an error. The
-   * first send that fails stops the run: the rest stay `signed` for a later pass.
+   * Hands the stored bytes of `ids` (signed operations, in nonce order) to the node in one batch,
+   * then records the ones it took `broadcast` in one transaction. A node that already has the
+   * bytes is not an error. Any item the node refused stays `signed` for a later pass (its lease
+   * backs off), and the first refusal is thrown once the others are recorded.
    */
   async #broadcast(ids: readonly string[], keepLeases = false): Promise<string[]> {
     const chain = this.runtime!.chain;
-    const sent: { id: string; hash: string }[] = [];
+    const raws = await this.#runs.rawTxs(this.database.db, ids);
+    const answers = await chain.sendRawTransactions(ids.map((id) => raws.get(id)!));
+    const sent: { operationId: string; txHash: string }[] = [];
+    const unsent: string[] = [];
     let failure: unknown;
-    for (const id of ids) {
-      const row = (await this.outbox.findById(this.database.db, id))!;
-      try {
-        await chain.sendRawTransaction(row.rawTx!);
-      } catch (error) {
-        failure = error;
-        break;
-      }
-      sent.push({ id, hash: Transaction.from(row.rawTx!).hash! });
+    for (const [i, id] of ids.entries()) {
+      const answer = answers[i]!;
+      if (answer instanceof Error) {
+        failure ??= answer;
+        unsent.push(id);
+      } else sent.push({ operationId: id, txHash: keccak256(raws.get(id)!) });
     }
     if (sent.length > 0) {
-      await pauseForTest(this.#reliability, "after-broadcast", { operationId: sent[0]!.id });
+      await pauseForTest(this.#reliability, "after-broadcast", { operationId: sent[0]!.operationId });
       const block = await chain.blockNumber();
-      await this.database.db.transaction(async (tx) => {
+      await this.#audited(async (tx) => {
         const now = this.clock();
-        for (const { id, hash } of sent) {
-          await this.#attempts.markSent(tx, hash, now, block);
-          await this.operations.setStatus(tx, id, "broadcast", now, { txHash: hash });
-          await this.audit.record(tx, ACTOR, "operation.broadcast", { operationId: id, txHash: hash }, now);
-        }
-        // Unless this worker confirms the run itself, any worker may confirm the others.
-        if (!keepLeases)
+        await this.#runs.recordBroadcast(tx, sent, now, block);
+        for (const { operationId, txHash } of sent)
+          await this.audit.record(tx, ACTOR, "operation.broadcast", { operationId, txHash }, now);
+        // Unless this worker confirms the run itself, any worker may confirm the others; after
+        // a refusal nobody here confirms them.
+        if (!keepLeases || failure !== undefined)
           await this.#locks.leaseMany(
             tx,
-            sent.slice(1).map((s) => s.id),
+            sent.map((s) => s.operationId).filter((id) => id !== ids[0]),
             null,
             null,
           );
@@ -522,40 +703,42 @@ export class OutboxWorker implements OnModuleDestroy {
     }
     if (failure !== undefined) {
       // The head's lease is released by the caller; unsent followers wait for a later pass.
-      const rest = ids.slice(Math.max(sent.length, 1));
+      const rest = unsent.filter((id) => id !== ids[0]);
       if (rest.length > 0) await this.#locks.leaseMany(this.database.db, rest, null, this.#later(BACKOFF_MS));
       throw failure;
     }
-    return sent.map((s) => s.id);
+    return sent.map((s) => s.operationId);
+  }
+
+  /** Runs `work` in a transaction whose audit rows are written together just before the commit. */
+  async #audited<T>(work: (tx: Tx) => Promise<T>): Promise<T> {
+    return this.database.db.transaction(async (tx) => {
+      // The chain's lock is then held for the last statement only, not across the signer's answer
+      // and the run's writes: the API's accepts queue behind it for a round trip, not a whole run.
+      this.#auditLog.defer(tx);
+      const result = await work(tx);
+      await this.#auditLog.flush(tx);
+      return result;
+    });
   }
 
   /**
-   * Confirms a just-broadcast run together: one look at all receipts per poll, the mined ones
-   * finished in one transaction. What is not mined before the deadline is left to
-   * {@link #confirm} on a later claim (which also bumps it when stuck). Answers the head's outcome.
+   * Confirms a just-broadcast run together: the receipts of all its attempts in one batch each
+   * time the chain has a new block, the mined ones finished in one transaction. What is not mined
+   * before the deadline is left to {@link #confirm} on a later claim (which also bumps it when
+   * stuck). Answers the head's outcome.
    */
   async #confirmRun(ids: readonly string[]): Promise<StepOutcome> {
     const deadline = Date.now() + Math.min(CONFIRM_WAIT_MS, this.#reliability.leaseMs / 3);
     const attempts = await this.#attempts.listForMany(this.database.db, ids);
     const pending = new Map(ids.map((id) => [id, attempts.filter((a) => a.operationId === id)]));
     const outcomes = new Map<string, StepOutcome>();
+    let lookedAt = -1;
     for (;;) {
-      const entries = [...pending.entries()];
-      const mined = await Promise.all(entries.map(([, list]) => this.#minedAttempt(list)));
-      const ok: { id: string; attempt: EvmAttemptRow; receipt: EvmReceipt; list: EvmAttemptRow[] }[] = [];
-      for (let i = 0; i < entries.length; i++) {
-        const [id, list] = entries[i]!;
-        const m = mined[i];
-        if (!m) continue;
-        pending.delete(id);
-        if (m.receipt.success) ok.push({ id, attempt: m.attempt, receipt: m.receipt, list });
-        else outcomes.set(id, await this.#finish(id, m.attempt, m.receipt, list));
-      }
-      if (ok.length > 0) {
-        await this.database.db.transaction(async (tx) => {
-          for (const o of ok) await this.#confirmIn(tx, o.id, o.attempt, o.receipt, o.list);
-        });
-        for (const o of ok) outcomes.set(o.id, "confirmed");
+      const head = await this.#headBlock();
+      if (head !== lookedAt) {
+        lookedAt = head;
+        await this.#settleMined(pending, outcomes);
       }
       if (pending.size === 0) break;
       if (Date.now() > deadline) {
@@ -568,6 +751,72 @@ export class OutboxWorker implements OnModuleDestroy {
       await new Promise((resolve) => setTimeout(resolve, POLL_MS));
     }
     return outcomes.get(ids[0]!) ?? "deferred";
+  }
+
+  /** One look at the receipts of every pending attempt; what is mined leaves `pending`. */
+  async #settleMined(
+    pending: Map<string, EvmAttemptRow[]>,
+    outcomes: Map<string, StepOutcome>,
+  ): Promise<void> {
+    const entries = [...pending.entries()];
+    const flat = entries.flatMap(([, list]) => list);
+    const receipts = await this.runtime!.chain.receipts(flat.map((a) => a.txHash));
+    const byHash = new Map(flat.map((a, i) => [a.txHash, receipts[i] ?? null]));
+    const ok: { id: string; attempt: EvmAttemptRow; receipt: EvmReceipt; list: EvmAttemptRow[] }[] = [];
+    for (const [id, list] of entries) {
+      const attempt = list.find((a) => byHash.get(a.txHash));
+      if (!attempt) continue;
+      const receipt = byHash.get(attempt.txHash)!;
+      pending.delete(id);
+      if (receipt.success) ok.push({ id, attempt, receipt, list });
+      else outcomes.set(id, await this.#finish(id, attempt, receipt, list));
+    }
+    if (ok.length === 0) return;
+    await this.#audited(async (tx) => {
+      const now = this.clock();
+      for (const o of ok) {
+        // The mined attempt is not the latest one: its bytes become the operation's.
+        if (o.attempt !== o.list[o.list.length - 1]) await this.outbox.setRawTx(tx, o.id, o.attempt.rawTx);
+        await this.#auditConfirmed(tx, o.id, o.attempt, o.receipt, o.list, now);
+      }
+      await this.#runs.recordConfirmed(
+        tx,
+        ok.map((o) => ({ operationId: o.id, txHash: o.attempt.txHash })),
+        now,
+      );
+    });
+    for (const o of ok) outcomes.set(o.id, "confirmed");
+  }
+
+  /**
+   * Broadcasts a run just signed, then confirms it, off the signing path: the next run is signed
+   * meanwhile. A failure leaves the run to later passes, as {@link process} would.
+   */
+  async #sendAndConfirm(run: readonly string[]): Promise<StepOutcome> {
+    let sent: string[];
+    try {
+      sent = await this.#broadcast(run, true);
+    } catch (error) {
+      this.logger.emit("warn", "outbox step deferred", { operationId: run[0], error: String(error) });
+      await this.outbox
+        .release(this.database.db, run[0]!, this.#owner, this.#later(BACKOFF_MS))
+        .catch((e: unknown) => this.logger.emit("error", "lease release failed", { error: String(e) }));
+      return "deferred";
+    }
+    return this.#confirmRunSafely(sent);
+  }
+
+  /** {@link #confirmRun} off the signing path: a failure leaves the run to later passes. */
+  async #confirmRunSafely(ids: readonly string[]): Promise<StepOutcome> {
+    try {
+      return await this.#confirmRun(ids);
+    } catch (error) {
+      this.logger.emit("warn", "outbox step deferred", { operationId: ids[0], error: String(error) });
+      await this.#locks
+        .leaseMany(this.database.db, ids, null, this.#later(BACKOFF_MS))
+        .catch((e: unknown) => this.logger.emit("error", "lease release failed", { error: String(e) }));
+      return "deferred";
+    }
   }
 
   /**
@@ -667,6 +916,17 @@ export class OutboxWorker implements OnModuleDestroy {
     await this.operations.setStatus(tx, operationId, "confirmed", now, { txHash: attempt.txHash });
     // Released whoever holds it: a run's followers are leased to this worker.
     await this.#locks.leaseMany(tx, [operationId], null, null);
+    await this.#auditConfirmed(tx, operationId, attempt, receipt, attempts, now);
+  }
+
+  async #auditConfirmed(
+    tx: Tx,
+    operationId: string,
+    attempt: EvmAttemptRow,
+    receipt: EvmReceipt,
+    attempts: readonly EvmAttemptRow[],
+    now: Date,
+  ): Promise<void> {
     await this.audit.record(
       tx,
       ACTOR,
@@ -809,17 +1069,42 @@ export class OutboxWorker implements OnModuleDestroy {
     }
   }
 
-  /** The signer's answer must be exactly what was asked, signed by the hot key: never trust it blindly. */
-  #checkSigned(signedTx: string, unsigned: Transaction, row: EvmOutboxRow): Transaction {
-    const signed = Transaction.from(signedTx);
-    if (
-      signed.unsignedSerialized !== unsigned.unsignedSerialized ||
-      signed.from === null ||
-      getAddress(signed.from) !== getAddress(row.fromAddress)
-    ) {
-      throw new Error(`the signer answered a transaction other than the one asked for ${row.operationId}`);
+  /**
+   * The signer's answer must be exactly what was asked, signed by the hot key: never trust it
+   * blindly. Read at the RLP level (the answer must be the canonical encoding of the asked fields
+   * followed by a signature), which costs a fraction of parsing it as a transaction.
+   */
+  #checkSigned(signedTx: string, unsigned: Transaction, row: EvmOutboxRow): void {
+    const other = () =>
+      new Error(`the signer answered a transaction other than the one asked for ${row.operationId}`);
+    const asked = unsigned.unsignedSerialized.toLowerCase();
+    const answer = signedTx.toLowerCase();
+    if (!answer.startsWith("0x02") || !asked.startsWith("0x02")) throw other();
+    let fields: unknown;
+    try {
+      fields = decodeRlp("0x" + answer.slice(4));
+    } catch {
+      throw other();
     }
-    return signed;
+    if (!Array.isArray(fields) || fields.length < 3) throw other();
+    const body = fields.slice(0, -3) as RlpStructuredData[];
+    if ("0x02" + encodeRlp(body).slice(2) !== asked || "0x02" + encodeRlp(fields).slice(2) !== answer)
+      throw other();
+    const [parity, r, s] = fields.slice(-3) as string[];
+    if (parity !== "0x" && parity !== "0x01") throw other();
+    const from = getAddress(row.fromAddress);
+    const key = this.#hotKeys.get(from);
+    if (key === undefined) {
+      // The first answer for an address: recover its key once, and keep it if it is the address's.
+      const signed = Transaction.from(signedTx);
+      if (signed.from === null || getAddress(signed.from) !== from) throw other();
+      this.#hotKeys.set(from, getBytes(signed.fromPublicKey!));
+      return;
+    }
+    // Afterwards a check against that key's precomputed table, a third of a recovery's cost.
+    const digest = getBytes(keccak256(asked));
+    const scalar = (hex: string) => (hex === "0x" ? 0n : BigInt(hex));
+    if (!isSignatureOfKey(key, digest, scalar(r!), scalar(s!), parity === "0x01" ? 1 : 0)) throw other();
   }
 
   /** Marks the operation failed inside an open transaction (no nonce was allocated to it). */

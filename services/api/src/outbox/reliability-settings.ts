@@ -18,7 +18,7 @@ export interface OutboxReliability {
   readonly bumpAfterBlocks: number;
   /** Fee raise of a replacement, in basis points of the previous attempt (at least 1250 = 12.5 %). */
   readonly bumpBps: bigint;
-  /** Most operations one pipelined pass signs and broadcasts before looking at receipts. */
+  /** Most operations one run signs together (then sent and confirmed while the next is signed). */
   readonly pipelineDepth: number;
   /** TEST ONLY: stop the worker at this point (marker file, then wait forever). Unset in production. */
   readonly testPauseAt?: TestPausePoint;
@@ -31,7 +31,7 @@ export const DEFAULT_OUTBOX_RELIABILITY: OutboxReliability = {
   bumpAfterMs: 60_000,
   bumpAfterBlocks: 3,
   bumpBps: 1250n,
-  pipelineDepth: 32,
+  pipelineDepth: 64,
 };
 
 const int = (fallback: number, min: number, max: number) =>
@@ -43,7 +43,7 @@ const envSchema = z
     EVM_BUMP_AFTER_MS: int(60_000, 100, 86_400_000),
     EVM_BUMP_AFTER_BLOCKS: int(3, 1, 100_000),
     EVM_BUMP_BPS: int(1250, 1250, 100_000),
-    OUTBOX_PIPELINE_DEPTH: int(32, 1, 256),
+    OUTBOX_PIPELINE_DEPTH: int(64, 1, 256),
     COLDPATH_TEST_PAUSE_AT: z.enum(TEST_PAUSE_POINTS).optional(),
     COLDPATH_TEST_PAUSE_FILE: z.string().min(1).optional(),
   })

@@ -7,56 +7,35 @@
  */
 import { after, before, describe, it } from "node:test";
 import assert from "node:assert/strict";
-import type { NestFastifyApplication } from "@nestjs/platform-fastify";
-import { Wallet, parseEther } from "ethers";
+import { parseEther } from "ethers";
 import { sql } from "drizzle-orm";
 import { mintGov } from "../../../../deploy/lib/stack.js";
 import type { Database } from "../../../db/src/database.js";
-import { openMigratedPglite } from "../../../db/test/targets.js";
-import { OutboxWorker } from "../../src/outbox/outbox.worker.js";
-import { DEFAULT_OUTBOX_RELIABILITY } from "../../src/outbox/reliability-settings.js";
-import { VALID_TZ1, jsonPoster, operationRow, startTestApp } from "../helpers.js";
-import { startEvmRig, type EvmRig } from "./evm-rig.js";
+import type { OutboxWorker } from "../../src/outbox/outbox.worker.js";
+import { operationRow } from "../helpers.js";
+import type { EvmRig } from "./evm-rig.js";
+import { startWorkerRig, type WorkerRig } from "./worker-rig.js";
 
 describe("a hot action queued behind its proxy's origination (Hardhat, PGlite)", () => {
+  let t: WorkerRig;
   let rig: EvmRig;
   let database: Database;
-  let app: NestFastifyApplication;
   let worker: OutboxWorker;
-  let admin: string;
-  let post: ReturnType<typeof jsonPoster>;
+  let post: WorkerRig["post"];
 
   const statusOf = async (operationId: string) => {
     const { status, failure_reason } = await operationRow(database, operationId);
     return { status, failure_reason };
   };
-  const newCustomer = async (name: string) =>
-    (
-      await post(
-        "/v1/customers",
-        { name, evmColdAddress: Wallet.createRandom().address, tezosColdAddress: VALID_TZ1 },
-        admin,
-      )
-    ).id;
+  const newCustomer = (name: string) => t.newCustomer(name);
 
   before(async () => {
-    rig = await startEvmRig();
-    database = await openMigratedPglite();
-    const test = await startTestApp(
-      database,
-      {},
-      { logLevel: "silent", governance: rig.governance, reliability: DEFAULT_OUTBOX_RELIABILITY },
-    );
-    app = test.app;
-    worker = app.get(OutboxWorker);
-    admin = test.keys.admin;
-    post = jsonPoster(app, test.keys.operator, "behind");
+    t = await startWorkerRig("behind");
+    ({ rig, database, worker, post } = t);
   });
 
   after(async () => {
-    await app?.close();
-    await database?.close();
-    await rig?.close();
+    await t?.close();
   });
 
   it("signs the lock only once the proxy exists, and both confirm", async () => {

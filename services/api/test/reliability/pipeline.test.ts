@@ -6,52 +6,34 @@
  */
 import { after, before, describe, it } from "node:test";
 import assert from "node:assert/strict";
-import type { NestFastifyApplication } from "@nestjs/platform-fastify";
 import { Transaction, Wallet, getAddress } from "ethers";
 import { sql } from "drizzle-orm";
 import { rowsOf, type Database } from "../../../db/src/database.js";
-import { openMigratedPglite } from "../../../db/test/targets.js";
-import { OutboxWorker } from "../../src/outbox/outbox.worker.js";
+import type { OutboxWorker } from "../../src/outbox/outbox.worker.js";
 import { DEFAULT_OUTBOX_RELIABILITY } from "../../src/outbox/reliability-settings.js";
-import { VALID_TZ1, jsonPoster, startTestApp } from "../helpers.js";
-import { startEvmRig, type EvmRig } from "./evm-rig.js";
+import type { EvmRig } from "./evm-rig.js";
+import { startWorkerRig, type WorkerRig } from "./worker-rig.js";
 
 const VOTES = 64;
 
 describe("pipelined EVM signing (Hardhat, PGlite)", () => {
+  let t: WorkerRig;
   let rig: EvmRig;
   let database: Database;
-  let app: NestFastifyApplication;
   let worker: OutboxWorker;
   let customerId: string;
-  let post: ReturnType<typeof jsonPoster>;
+  let post: WorkerRig["post"];
 
   before(async () => {
-    rig = await startEvmRig();
-    database = await openMigratedPglite();
-    const test = await startTestApp(
-      database,
-      {},
-      { logLevel: "silent", governance: rig.governance, reliability: DEFAULT_OUTBOX_RELIABILITY },
-    );
-    app = test.app;
-    worker = app.get(OutboxWorker);
-    post = jsonPoster(app, test.keys.operator, "pipe");
-    customerId = (
-      await post(
-        "/v1/customers",
-        { name: "Pipeline", evmColdAddress: Wallet.createRandom().address, tezosColdAddress: VALID_TZ1 },
-        test.keys.admin,
-      )
-    ).id;
+    t = await startWorkerRig("pipe");
+    ({ rig, database, worker, post } = t);
+    customerId = await t.newCustomer("Pipeline");
     await post(`/v1/customers/${customerId}/governance/proxy`, {});
     await worker.drain();
   });
 
   after(async () => {
-    await app?.close();
-    await database?.close();
-    await rig?.close();
+    await t?.close();
   });
 
   it(`signs a run of ${VOTES} votes at consecutive nonces and sends a run before awaiting any receipt`, async () => {

@@ -1,0 +1,62 @@
+/**
+ * The in-process set-up of the EVM worker tests: chain, deployment and signer (evm-rig), a
+ * migrated PGlite, the API with the default outbox reliability settings and its worker, and a
+ * JSON poster with the operator key. `drainAll` drains until nothing is left to claim.
+ */
+import type { NestFastifyApplication } from "@nestjs/platform-fastify";
+import { Wallet } from "ethers";
+import type { Database } from "../../../db/src/database.js";
+import { openMigratedPglite } from "../../../db/test/targets.js";
+import { OutboxWorker } from "../../src/outbox/outbox.worker.js";
+import { DEFAULT_OUTBOX_RELIABILITY } from "../../src/outbox/reliability-settings.js";
+import { VALID_TZ1, jsonPoster, startTestApp } from "../helpers.js";
+import { startEvmRig, type EvmRig } from "./evm-rig.js";
+
+export interface WorkerRig {
+  readonly rig: EvmRig;
+  readonly database: Database;
+  readonly app: NestFastifyApplication;
+  readonly worker: OutboxWorker;
+  /** POSTs with the operator key (or `token`), a fresh Idempotency-Key each time. */
+  readonly post: ReturnType<typeof jsonPoster>;
+  readonly adminKey: string;
+  /** Creates a customer with a random cold address; answers its id. */
+  newCustomer(name: string): Promise<string>;
+  drainAll(): Promise<void>;
+  close(): Promise<void>;
+}
+
+/** Starts everything; `prefix` keeps the Idempotency-Keys of one test file apart. */
+export async function startWorkerRig(prefix: string): Promise<WorkerRig> {
+  const rig = await startEvmRig();
+  const database = await openMigratedPglite();
+  const test = await startTestApp(
+    database,
+    {},
+    { logLevel: "silent", governance: rig.governance, reliability: DEFAULT_OUTBOX_RELIABILITY },
+  );
+  const worker = test.app.get(OutboxWorker);
+  const post = jsonPoster(test.app, test.keys.operator, prefix);
+  return {
+    rig,
+    database,
+    app: test.app,
+    worker,
+    post,
+    adminKey: test.keys.admin,
+    async newCustomer(name) {
+      const body = { name, evmColdAddress: Wallet.createRandom().address, tezosColdAddress: VALID_TZ1 };
+      return (await post("/v1/customers", body, test.keys.admin)).id;
+    },
+    async drainAll() {
+      while ((await worker.drain()) > 0) {
+        // Until nothing is left to claim.
+      }
+    },
+    async close() {
+      await test.app.close();
+      await database.close();
+      await rig.close();
+    },
+  };
+}
