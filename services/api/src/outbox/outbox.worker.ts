@@ -427,8 +427,13 @@ export class OutboxWorker implements OnModuleDestroy {
     const at = Date.now();
     for (const [id, entry] of this.#simulations)
       if (at - entry.at > PREFETCH_MAX_AGE_MS) this.#simulations.delete(id);
+    const factory = this.runtime!.settings.factory.toLowerCase();
     for (const row of rows) {
       if (this.#simulations.has(row.operationId)) continue;
+      // A call to a proxy not known to exist would "succeed" against an empty account: only calls
+      // whose target is known deployed are simulated ahead; the others in their own run.
+      const to = row.toAddress.toLowerCase();
+      if (to !== factory && !this.#deployedProxies.has(to)) continue;
       this.#simulations.set(row.operationId, { at, data: row.data, result: this.#estimate(row, "latest") });
     }
   }

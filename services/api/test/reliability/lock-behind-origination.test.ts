@@ -12,7 +12,8 @@ import { sql } from "drizzle-orm";
 import { mintGov } from "../../../../deploy/lib/stack.js";
 import type { Database } from "../../../db/src/database.js";
 import type { OutboxWorker } from "../../src/outbox/outbox.worker.js";
-import { operationRow } from "../helpers.js";
+import { proxyInterface } from "../../src/governance/abi.js";
+import { freeLease, operationRow } from "../helpers.js";
 import type { EvmRig } from "./evm-rig.js";
 import { startWorkerRig, type WorkerRig } from "./worker-rig.js";
 
@@ -78,5 +79,45 @@ describe("a hot action queued behind its proxy's origination (Hardhat, PGlite)",
     assert.match(after.failure_reason ?? "", /proxy was never created.*refused by the signer \(test\)/);
     assert.equal(await rig.chain.minedNonce(rig.hot), minedBefore, "nothing was sent");
     assert.equal(await rig.chain.isProxy(rig.governance.settings.factory, origination.proxyAddress), false);
+  });
+});
+
+describe("simulation ahead of a run (Hardhat, PGlite, runs of one)", () => {
+  let t: WorkerRig;
+
+  before(async () => {
+    t = await startWorkerRig("ahead", { pipelineDepth: 1 });
+  });
+
+  after(async () => {
+    await t?.close();
+  });
+
+  it("never simulates a call to a proxy that does not exist yet ahead of its run", async () => {
+    const customerId = await t.newCustomer("Ahead");
+    const origination = await t.post(`/v1/customers/${customerId}/governance/proxy`, {});
+    const [deployer] = await t.rig.conn.ethers.getSigners();
+    await mintGov(t.rig.stack, deployer!, origination.proxyAddress, parseEther("10"));
+    const lock = await t.post(`/v1/customers/${customerId}/governance/lock`, {
+      wad: parseEther("4").toString(),
+    });
+    // More than the proxy holds: against the empty account it would look fine, against the proxy
+    // it reverts, so only a simulation made once the proxy exists catches it before sending.
+    const tooMuch = proxyInterface.encodeFunctionData("lock(uint256)", [parseEther("11")]);
+    await t.database.db.execute(
+      sql`update evm_outbox set data = ${tooMuch} where operation_id = ${lock.operationId}`,
+    );
+    const minedBefore = await t.rig.chain.minedNonce(t.rig.hot);
+
+    // The lock waits for its proxy (backing off); taken again at once, well within the age a
+    // simulation made ahead may be used at, it must be simulated against the proxy itself.
+    await t.drainAll();
+    await freeLease(t.database, "evm_outbox", lock.operationId);
+    await t.drainAll();
+    const { status, failure_reason } = await operationRow(t.database, lock.operationId);
+    assert.equal((await operationRow(t.database, origination.operationId)).status, "confirmed");
+    assert.equal(status, "failed");
+    assert.match(failure_reason ?? "", /would revert/);
+    assert.equal(await t.rig.chain.minedNonce(t.rig.hot), minedBefore + 1n, "only the origination was sent");
   });
 });

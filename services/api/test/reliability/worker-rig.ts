@@ -8,7 +8,7 @@ import { Wallet } from "ethers";
 import type { Database } from "../../../db/src/database.js";
 import { openMigratedPglite } from "../../../db/test/targets.js";
 import { OutboxWorker } from "../../src/outbox/outbox.worker.js";
-import { DEFAULT_OUTBOX_RELIABILITY } from "../../src/outbox/reliability-settings.js";
+import { DEFAULT_OUTBOX_RELIABILITY, type OutboxReliability } from "../../src/outbox/reliability-settings.js";
 import { VALID_TZ1, jsonPoster, startTestApp } from "../helpers.js";
 import { startEvmRig, type EvmRig } from "./evm-rig.js";
 
@@ -26,14 +26,24 @@ export interface WorkerRig {
   close(): Promise<void>;
 }
 
-/** Starts everything; `prefix` keeps the Idempotency-Keys of one test file apart. */
-export async function startWorkerRig(prefix: string): Promise<WorkerRig> {
+/**
+ * Starts everything; `prefix` keeps the Idempotency-Keys of one test file apart, `reliability`
+ * overrides the default outbox settings.
+ */
+export async function startWorkerRig(
+  prefix: string,
+  reliability: Partial<OutboxReliability> = {},
+): Promise<WorkerRig> {
   const rig = await startEvmRig();
   const database = await openMigratedPglite();
   const test = await startTestApp(
     database,
     {},
-    { logLevel: "silent", governance: rig.governance, reliability: DEFAULT_OUTBOX_RELIABILITY },
+    {
+      logLevel: "silent",
+      governance: rig.governance,
+      reliability: { ...DEFAULT_OUTBOX_RELIABILITY, ...reliability },
+    },
   );
   const worker = test.app.get(OutboxWorker);
   const post = jsonPoster(test.app, test.keys.operator, prefix);
