@@ -25,7 +25,7 @@
  * BENCH_CHILD_CPU_PROFILE_DIR (unset; bench/lib/child-profile.ts).
  */
 import { childProfileArgs } from "./lib/child-profile.js";
-import { asBackground } from "./lib/background-priority.js";
+import { BACKGROUND_NICE, WORKER_NICE, asBackground } from "./lib/background-priority.js";
 import { spawn } from "node:child_process";
 import { randomBytes, randomUUID } from "node:crypto";
 import { mkdirSync, writeFileSync } from "node:fs";
@@ -354,7 +354,7 @@ function startWorkerProcess(env: Record<string, string>): Promise<{ stop(): Prom
     },
     stdio: ["ignore", "pipe", "pipe"],
   });
-  asBackground(child.pid);
+  asBackground(child.pid, WORKER_NICE);
   let output = "";
   const keep = (c: Buffer): void => {
     output = (output + c.toString()).slice(-4000);
@@ -860,6 +860,12 @@ async function main(): Promise<void> {
       process:
         "the API on the main thread of the benchmark process (with the outbox worker only on PGlite, see topology); the hot signer and the chain each in a child process; the load generator on a worker thread of the benchmark process; PostgreSQL in its own processes",
       chain: `Hardhat's EVM in a child process (bench/lib/evm-node.ts), served over HTTP JSON-RPC on 127.0.0.1; local DSChief stack; a block per transaction during setup, then ${BLOCK_MS > 0 ? `one block every ${BLOCK_MS} ms (interval mining)` : "still one per transaction (automine)"}`,
+      niceness: {
+        worker: WORKER_NICE,
+        signerAndChain: BACKGROUND_NICE,
+        apiAndPostgres: 0,
+        why: "the API is the part somebody waits for; on these two shared cores the background processes yield to it (decision 0975)",
+      },
       signer:
         "the real hot signer process (services/signer/src/main.ts, sealed key file with the default scrypt cost) over HTTP on 127.0.0.1",
       postgres:
