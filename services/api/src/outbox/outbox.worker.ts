@@ -83,6 +83,8 @@ export type StepOutcome = "confirmed" | "failed" | "deferred";
 interface Prepared {
   readonly row: EvmOutboxRow;
   readonly unsigned: Transaction;
+  /** `unsigned`'s serialisation: the exact bytes sent to the signer, serialised once. */
+  readonly asked: string;
   readonly authorization: unknown;
 }
 
@@ -364,9 +366,11 @@ export class OutboxWorker implements OnModuleDestroy {
           continue;
         }
         if (i > 0 && row.nonce !== null) break;
+        const unsigned = this.#unsigned(row, first + BigInt(prepared.length), gasLimit, fees);
         prepared.push({
           row,
-          unsigned: this.#unsigned(row, first + BigInt(prepared.length), gasLimit, fees),
+          unsigned,
+          asked: unsigned.unsignedSerialized,
           // The policy engine's evidence for the signer (null when enforcement is off).
           authorization: (await this.policy?.authorizationFor(row.operationId, tx)) ?? null,
         });
@@ -538,7 +542,7 @@ export class OutboxWorker implements OnModuleDestroy {
       const chunk = prepared.slice(start, start + SIGN_CHUNK);
       return signer.signEvmBatch(
         settings.hotKeyId,
-        chunk.map((p) => p.unsigned.unsignedSerialized),
+        chunk.map((p) => p.asked),
         withAuthorizations ? chunk.map((p) => p.authorization) : undefined,
       );
     };
@@ -566,7 +570,7 @@ export class OutboxWorker implements OnModuleDestroy {
         // The checks are synchronous: yield now and then so the request above actually leaves.
         if (j % 4 === 0) await new Promise((resolve) => setImmediate(resolve));
         if (r.ok) {
-          this.#checkSigned(r.signedTransaction, prepared[i]!.unsigned, prepared[i]!.row);
+          this.#checkSigned(r.signedTransaction, prepared[i]!.asked, prepared[i]!.row);
           out.push(r.signedTransaction);
           continue;
         }
@@ -590,10 +594,11 @@ export class OutboxWorker implements OnModuleDestroy {
   async #signAt(row: EvmOutboxRow, unsigned: Transaction, authorization: unknown): Promise<string> {
     const { chain, signer, settings } = this.runtime!;
     const nonce = BigInt(unsigned.nonce);
+    const asked = unsigned.unsignedSerialized;
     for (let tries = 0; ; tries++) {
       try {
-        const answer = await signer.signEvm(settings.hotKeyId, unsigned.unsignedSerialized, authorization);
-        this.#checkSigned(answer.signedTx, unsigned, row);
+        const answer = await signer.signEvm(settings.hotKeyId, asked, authorization);
+        this.#checkSigned(answer.signedTx, asked, row);
         return answer.signedTx;
       } catch (error) {
         if (!(error instanceof SignerClientError) || (error.status !== 400 && error.status !== 403))
@@ -613,8 +618,11 @@ export class OutboxWorker implements OnModuleDestroy {
     }
   }
 
-  /** Stores a signed attempt: raw bytes and nonce on the outbox row, the attempt, status and audit. */
-  async #recordSigned(
+  /**
+   * Stores a fee-bumped replacement (attempt 2 and later; first signatures are recorded a run at a
+   * time in {@link #signRun}): raw bytes and nonce on the outbox row, the attempt, status and audit.
+   */
+  async #recordReplacement(
     tx: Tx,
     row: EvmOutboxRow,
     nonce: bigint,
@@ -622,7 +630,7 @@ export class OutboxWorker implements OnModuleDestroy {
     fees: Fees,
     attempt: number,
   ): Promise<void> {
-    const hash = Transaction.from(signedTx).hash!;
+    const hash = keccak256(signedTx);
     const now = this.clock();
     await this.outbox.setNonce(tx, row.operationId, nonce);
     await this.outbox.setRawTx(tx, row.operationId, signedTx);
@@ -639,32 +647,21 @@ export class OutboxWorker implements OnModuleDestroy {
       sentAt: null,
       sentBlock: null,
     });
-    if (attempt === 1) {
-      await this.operations.setStatus(tx, row.operationId, "signed", now, { txHash: hash });
-      await this.audit.record(
-        tx,
-        ACTOR,
-        "operation.signed",
-        { operationId: row.operationId, txHash: hash, nonce: nonce.toString(), from: row.fromAddress },
-        now,
-      );
-    } else {
-      await this.operations.setStatus(tx, row.operationId, "broadcast", now, { txHash: hash });
-      await this.audit.record(
-        tx,
-        ACTOR,
-        "operation.fee_bumped",
-        {
-          operationId: row.operationId,
-          txHash: hash,
-          attempt,
-          nonce: nonce.toString(),
-          maxFeePerGas: fees.maxFeePerGas.toString(),
-          maxPriorityFeePerGas: fees.maxPriorityFeePerGas.toString(),
-        },
-        now,
-      );
-    }
+    await this.operations.setStatus(tx, row.operationId, "broadcast", now, { txHash: hash });
+    await this.audit.record(
+      tx,
+      ACTOR,
+      "operation.fee_bumped",
+      {
+        operationId: row.operationId,
+        txHash: hash,
+        attempt,
+        nonce: nonce.toString(),
+        maxFeePerGas: fees.maxFeePerGas.toString(),
+        maxPriorityFeePerGas: fees.maxPriorityFeePerGas.toString(),
+      },
+      now,
+    );
   }
 
   /**
@@ -1005,7 +1002,7 @@ export class OutboxWorker implements OnModuleDestroy {
               this.#unsigned(row, latest.nonce, previous.gasLimit, asked),
               authorization,
             );
-            await this.#recordSigned(tx, row, latest.nonce, raw, asked, latest.attempt + 1);
+            await this.#recordReplacement(tx, row, latest.nonce, raw, asked, latest.attempt + 1);
             return { raw, fees: asked };
           } catch (error) {
             // A replacement signed for an answer that never arrived (or a transaction rolled back
@@ -1064,8 +1061,9 @@ export class OutboxWorker implements OnModuleDestroy {
   async #signReplacement(row: EvmOutboxRow, unsigned: Transaction, authorization: unknown): Promise<string> {
     const { signer, settings } = this.runtime!;
     try {
-      const answer = await signer.signEvm(settings.hotKeyId, unsigned.unsignedSerialized, authorization);
-      this.#checkSigned(answer.signedTx, unsigned, row);
+      const asked = unsigned.unsignedSerialized;
+      const answer = await signer.signEvm(settings.hotKeyId, asked, authorization);
+      this.#checkSigned(answer.signedTx, asked, row);
       return answer.signedTx;
     } catch (error) {
       if (error instanceof SignerClientError && (error.status === 400 || error.status === 403))
@@ -1079,10 +1077,10 @@ export class OutboxWorker implements OnModuleDestroy {
    * blindly. Read at the RLP level (the answer must be the canonical encoding of the asked fields
    * followed by a signature), which costs a fraction of parsing it as a transaction.
    */
-  #checkSigned(signedTx: string, unsigned: Transaction, row: EvmOutboxRow): void {
+  #checkSigned(signedTx: string, unsignedSerialized: string, row: EvmOutboxRow): void {
     const other = () =>
       new Error(`the signer answered a transaction other than the one asked for ${row.operationId}`);
-    const asked = unsigned.unsignedSerialized.toLowerCase();
+    const asked = unsignedSerialized.toLowerCase();
     const answer = signedTx.toLowerCase();
     if (!answer.startsWith("0x02") || !asked.startsWith("0x02")) throw other();
     let fields: unknown;
