@@ -10,6 +10,7 @@ import { issueApiKey } from "../src/auth/api-key-tokens.js";
 import { loadConfig, type LogLevel } from "../src/config.js";
 import { HttpMetrics } from "../src/http/metrics.js";
 import { JsonLogger } from "../src/logger.js";
+import type { OutboxReliability } from "../src/outbox/reliability-settings.js";
 
 // The flows these helpers serve predate policy enforcement; its tests (test/policy/) run with it
 // on. An explicit POLICY_ENFORCEMENT in the environment still wins.
@@ -99,6 +100,18 @@ export async function operationRow(
     await database.db.execute(sql`select status, tx_hash, failure_reason from operations where id = ${id}`),
   )[0]!;
 }
+
+/**
+ * Outbox settings of the tests that make transactions stuck: short leases, a bump after 100 ms and
+ * two blocks, the minimum 12.5 % raise, runs of 8.
+ */
+export const QUICK_BUMP_RELIABILITY: OutboxReliability = {
+  leaseMs: 3_000,
+  bumpAfterMs: 100,
+  bumpAfterBlocks: 2,
+  bumpBps: 1250n,
+  pipelineDepth: 8,
+};
 
 /** Clears an outbox row's lease, so the next drain may take the operation again at once. */
 export async function freeLease(

@@ -6,25 +6,18 @@
  */
 import { after, before, describe, it } from "node:test";
 import assert from "node:assert/strict";
-import type { NestFastifyApplication } from "@nestjs/platform-fastify";
-import { Transaction, Wallet, getAddress } from "ethers";
+import { Transaction, getAddress } from "ethers";
 import { sql } from "drizzle-orm";
 import { rowsOf, type Database } from "../../../db/src/database.js";
 import {
   EvmAttemptsRepository,
   type EvmAttemptRow,
 } from "../../../db/src/repositories-outbox-reliability.js";
-import { openMigratedPglite } from "../../../db/test/targets.js";
 import { bumpFees, raiseBy } from "../../src/outbox/fees.js";
-import { OutboxWorker } from "../../src/outbox/outbox.worker.js";
-import {
-  VALID_TZ1,
-  freeLease as freeOutboxLease,
-  jsonPoster,
-  operationRow,
-  startTestApp,
-} from "../helpers.js";
-import { startEvmRig, type EvmRig } from "./evm-rig.js";
+import type { OutboxWorker } from "../../src/outbox/outbox.worker.js";
+import { QUICK_BUMP_RELIABILITY, freeLease as freeOutboxLease, operationRow } from "../helpers.js";
+import type { EvmRig } from "./evm-rig.js";
+import { startWorkerRig, type WorkerRig } from "./worker-rig.js";
 
 const GWEI = 1_000_000_000n;
 const caps = { maxFeePerGas: 100n * GWEI, maxPriorityFeePerGas: 2n * GWEI };
@@ -77,45 +70,24 @@ describe("bump rule", () => {
 });
 
 describe("stuck EVM transactions are re-signed at the same nonce (Hardhat, automine off, PGlite)", () => {
+  let t: WorkerRig;
   let rig: EvmRig;
   let database: Database;
-  let app: NestFastifyApplication;
   let worker: OutboxWorker;
   let customerId: string;
-  let post: ReturnType<typeof jsonPoster>;
+  let post: WorkerRig["post"];
 
   const operation = (id: string) => operationRow(database, id);
   const freeLease = (id: string) => freeOutboxLease(database, "evm_outbox", id);
   const mine = (blocks = 1) => rig.rpc("hardhat_mine", ["0x" + blocks.toString(16)]);
 
   before(async () => {
-    rig = await startEvmRig();
-    database = await openMigratedPglite();
-    const test = await startTestApp(
-      database,
-      {},
-      {
-        logLevel: process.env.TEST_LOG === "1" ? "info" : "silent",
-        governance: rig.governance,
-        reliability: {
-          leaseMs: 3_000,
-          bumpAfterMs: 100,
-          bumpAfterBlocks: 2,
-          bumpBps: 1250n,
-          pipelineDepth: 8,
-        },
-      },
-    );
-    app = test.app;
-    worker = app.get(OutboxWorker);
-    post = jsonPoster(app, test.keys.operator, "bump");
-    customerId = (
-      await post(
-        "/v1/customers",
-        { name: "Bump", evmColdAddress: Wallet.createRandom().address, tezosColdAddress: VALID_TZ1 },
-        test.keys.admin,
-      )
-    ).id;
+    t = await startWorkerRig("bump", {
+      reliability: QUICK_BUMP_RELIABILITY,
+      logLevel: process.env.TEST_LOG === "1" ? "info" : "silent",
+    });
+    ({ rig, database, worker, post } = t);
+    customerId = await t.newCustomer("Bump");
     const proxy = await post(`/v1/customers/${customerId}/governance/proxy`, {});
     await worker.drain();
     assert.equal((await operation(proxy.operationId)).status, "confirmed");
@@ -123,9 +95,7 @@ describe("stuck EVM transactions are re-signed at the same nonce (Hardhat, autom
 
   after(async () => {
     await rig?.rpc("evm_setAutomine", [true]);
-    await app?.close();
-    await database?.close();
-    await rig?.close();
+    await t?.close();
   });
 
   /** Queues a vote, lets the worker sign and send it, then prices it out of the next blocks. */

@@ -86,7 +86,7 @@ describe("simulation ahead of a run (Hardhat, PGlite, runs of one)", () => {
   let t: WorkerRig;
 
   before(async () => {
-    t = await startWorkerRig("ahead", { pipelineDepth: 1 });
+    t = await startWorkerRig("ahead", { reliability: { pipelineDepth: 1 } });
   });
 
   after(async () => {

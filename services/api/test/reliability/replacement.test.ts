@@ -6,31 +6,24 @@
  */
 import { after, before, describe, it } from "node:test";
 import assert from "node:assert/strict";
-import type { NestFastifyApplication } from "@nestjs/platform-fastify";
-import { Transaction, Wallet, getAddress } from "ethers";
+import { Transaction, getAddress } from "ethers";
 import type { Database } from "../../../db/src/database.js";
 import { EvmAttemptsRepository } from "../../../db/src/repositories-outbox-reliability.js";
-import { openMigratedPglite } from "../../../db/test/targets.js";
 import { bumpFees, raiseBy, type Fees } from "../../src/outbox/fees.js";
-import { OutboxWorker } from "../../src/outbox/outbox.worker.js";
-import {
-  VALID_TZ1,
-  freeLease as freeOutboxLease,
-  jsonPoster,
-  operationRow,
-  startTestApp,
-} from "../helpers.js";
-import { startEvmRig, type EvmRig } from "./evm-rig.js";
+import type { OutboxWorker } from "../../src/outbox/outbox.worker.js";
+import { QUICK_BUMP_RELIABILITY, freeLease as freeOutboxLease, operationRow } from "../helpers.js";
+import type { EvmRig } from "./evm-rig.js";
+import { startWorkerRig, type WorkerRig } from "./worker-rig.js";
 
 const GWEI = 1_000_000_000n;
 
 describe("fee bumps as signer replacements (Hardhat, automine off, PGlite)", () => {
+  let t: WorkerRig;
   let rig: EvmRig;
   let database: Database;
-  let app: NestFastifyApplication;
   let worker: OutboxWorker;
   let customerId: string;
-  let post: ReturnType<typeof jsonPoster>;
+  let post: WorkerRig["post"];
   let logs: string[];
 
   const status = async (id: string) => {
@@ -43,34 +36,9 @@ describe("fee bumps as signer replacements (Hardhat, automine off, PGlite)", () 
   const nextNonce = async () => (await rig.signerClient.key("evm-hot")).nextNonce;
 
   before(async () => {
-    rig = await startEvmRig();
-    database = await openMigratedPglite();
-    const test = await startTestApp(
-      database,
-      {},
-      {
-        logLevel: "info",
-        governance: rig.governance,
-        reliability: {
-          leaseMs: 3_000,
-          bumpAfterMs: 100,
-          bumpAfterBlocks: 2,
-          bumpBps: 1250n,
-          pipelineDepth: 8,
-        },
-      },
-    );
-    app = test.app;
-    logs = test.logLines;
-    worker = app.get(OutboxWorker);
-    post = jsonPoster(app, test.keys.operator, "replacement");
-    customerId = (
-      await post(
-        "/v1/customers",
-        { name: "Replacement", evmColdAddress: Wallet.createRandom().address, tezosColdAddress: VALID_TZ1 },
-        test.keys.admin,
-      )
-    ).id;
+    t = await startWorkerRig("replacement", { reliability: QUICK_BUMP_RELIABILITY, logLevel: "info" });
+    ({ rig, database, worker, post, logLines: logs } = t);
+    customerId = await t.newCustomer("Replacement");
     const proxy = await post(`/v1/customers/${customerId}/governance/proxy`, {});
     await worker.drain();
     assert.equal((await status(proxy.operationId)).status, "confirmed");
@@ -78,9 +46,7 @@ describe("fee bumps as signer replacements (Hardhat, automine off, PGlite)", () 
 
   after(async () => {
     await rig?.rpc("evm_setAutomine", [true]);
-    await app?.close();
-    await database?.close();
-    await rig?.close();
+    await t?.close();
   });
 
   /** A vote signed and sent, then priced out of the next blocks, old enough to be bumped. */

@@ -14,6 +14,7 @@ import { TezosOutboxRepository } from "../../../db/src/repositories.js";
 import { openMigratedPglite } from "../../../db/test/targets.js";
 import { TezosOutboxWorker } from "../../src/staking/tezos.worker.js";
 import {
+  QUICK_BUMP_RELIABILITY,
   VALID_EVM,
   freeLease as freeOutboxLease,
   jsonPoster,
@@ -42,13 +43,7 @@ describe("expired Tezos operations are re-forged on a fresh branch (sandbox, PGl
       {
         logLevel: "silent",
         staking: { chain: rig.chain },
-        reliability: {
-          leaseMs: 3_000,
-          bumpAfterMs: 100,
-          bumpAfterBlocks: 2,
-          bumpBps: 1250n,
-          pipelineDepth: 8,
-        },
+        reliability: QUICK_BUMP_RELIABILITY,
       },
     );
     app = test.app;

@@ -7,6 +7,7 @@ import type { NestFastifyApplication } from "@nestjs/platform-fastify";
 import { Wallet } from "ethers";
 import type { Database } from "../../../db/src/database.js";
 import { openMigratedPglite } from "../../../db/test/targets.js";
+import type { LogLevel } from "../../src/config.js";
 import { OutboxWorker } from "../../src/outbox/outbox.worker.js";
 import { DEFAULT_OUTBOX_RELIABILITY, type OutboxReliability } from "../../src/outbox/reliability-settings.js";
 import { VALID_TZ1, jsonPoster, startTestApp } from "../helpers.js";
@@ -19,7 +20,8 @@ export interface WorkerRig {
   readonly worker: OutboxWorker;
   /** POSTs with the operator key (or `token`), a fresh Idempotency-Key each time. */
   readonly post: ReturnType<typeof jsonPoster>;
-  readonly adminKey: string;
+  /** The app's log lines at `logLevel` and above. */
+  readonly logLines: string[];
   /** Creates a customer with a random cold address; answers its id. */
   newCustomer(name: string): Promise<string>;
   drainAll(): Promise<void>;
@@ -28,11 +30,11 @@ export interface WorkerRig {
 
 /**
  * Starts everything; `prefix` keeps the Idempotency-Keys of one test file apart, `reliability`
- * overrides the default outbox settings.
+ * overrides the default outbox settings, `logLevel` (silent) is the lowest level kept.
  */
 export async function startWorkerRig(
   prefix: string,
-  reliability: Partial<OutboxReliability> = {},
+  options: { readonly reliability?: Partial<OutboxReliability>; readonly logLevel?: LogLevel } = {},
 ): Promise<WorkerRig> {
   const rig = await startEvmRig();
   const database = await openMigratedPglite();
@@ -40,9 +42,9 @@ export async function startWorkerRig(
     database,
     {},
     {
-      logLevel: "silent",
+      logLevel: options.logLevel ?? "silent",
       governance: rig.governance,
-      reliability: { ...DEFAULT_OUTBOX_RELIABILITY, ...reliability },
+      reliability: { ...DEFAULT_OUTBOX_RELIABILITY, ...options.reliability },
     },
   );
   const worker = test.app.get(OutboxWorker);
@@ -53,7 +55,7 @@ export async function startWorkerRig(
     app: test.app,
     worker,
     post,
-    adminKey: test.keys.admin,
+    logLines: test.logLines,
     async newCustomer(name) {
       const body = { name, evmColdAddress: Wallet.createRandom().address, tezosColdAddress: VALID_TZ1 };
       return (await post("/v1/customers", body, test.keys.admin)).id;
