@@ -1104,7 +1104,7 @@ export class OutboxWorker implements OnModuleDestroy {
       this.#hotKeys.set(from, getBytes(signed.fromPublicKey!));
       return;
     }
-    // Afterwards a check against that key's precomputed table, a third of a recovery's cost.
+    // Afterwards libsecp256k1's recovery with the answer's bit must give that key (decision 1040).
     const digest = getBytes(keccak256(asked));
     const scalar = (hex: string) => (hex === "0x" ? 0n : BigInt(hex));
     if (!isSignatureOfKey(key, digest, scalar(r!), scalar(s!), parity === "0x01" ? 1 : 0)) throw other();

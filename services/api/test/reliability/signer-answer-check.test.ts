@@ -1,8 +1,8 @@
 /**
  * The worker never trusts the signer's answer blindly: it must be exactly the transaction asked
  * for, signed by the hot address's key. The first answer for an address is checked by recovering
- * the key, later ones against that key's precomputed table; a broken or hostile signer is caught
- * either way and nothing it answered is recorded or sent.
+ * the key, later ones by a libsecp256k1 recovery compared with that key; a broken or hostile
+ * signer is caught either way and nothing it answered is recorded or sent.
  */
 import { after, before, describe, it } from "node:test";
 import assert from "node:assert/strict";
@@ -95,7 +95,7 @@ describe("the worker checks every answer of the hot signer (Hardhat, PGlite)", (
   });
 
   for (const [name, tamper] of [
-    ["another key signed it (precomputed-key path)", byAnotherKey],
+    ["another key signed it (known-key path)", byAnotherKey],
     ["it is another transaction", anotherTransaction],
   ] as const) {
     it(`refuses a run's answers when ${name}, records and sends nothing`, async () => {

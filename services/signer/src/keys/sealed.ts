@@ -1,7 +1,7 @@
 /**
- * Sealed key file: hot keys generated with noble and kept encrypted at rest with
- * XChaCha20-Poly1305. The encryption key comes from a passphrase (scrypt) or a 32-byte key file
- * (HKDF-SHA256). The header (format, version, KDF parameters, key ids and public keys) is the
+ * Sealed key file: hot keys generated with noble, signed with libsecp256k1 (Ed25519 with noble),
+ * and kept encrypted at rest with XChaCha20-Poly1305. The encryption key comes from a passphrase
+ * (scrypt) or a 32-byte key file (HKDF-SHA256). The header (format, version, KDF parameters, key ids and public keys) is the
  * AEAD's associated data, so changing any of it makes the file refuse to open.
  */
 import { existsSync, readFileSync } from "node:fs";
@@ -18,11 +18,8 @@ import {
 } from "../errors.js";
 import { writeFileAtomic } from "../state/files.js";
 import { KEY_ID_PATTERN } from "./backend.js";
+import { signCompact, signRecoverable } from "./libsecp256k1.js";
 import type { Curve, KeyBackend, KeyInfo } from "./backend.js";
-
-// Signing multiplies the generator once per signature: 8-bit windows (noble's default for G is
-// smaller) cut a fifth of a signature's cost for a 4,096-point table built once per process.
-secp256k1.Point.BASE.precompute(8);
 
 const FORMAT = "coldpath-signer-sealed";
 const VERSION = 1;
@@ -282,8 +279,7 @@ export class SealedKeyBackend implements KeyBackend {
     if (k === undefined) throw new UnknownKeyError(keyId);
     if (digest.length !== 32)
       throw new InvalidInputError("digest", String(digest.length), "expected 32 bytes");
-    if (k.curve === "secp256k1")
-      return secp256k1.sign(digest, k.secret, { prehash: false, format: "compact" });
+    if (k.curve === "secp256k1") return signCompact(digest, k.secret);
     return ed25519.sign(digest, k.secret);
   }
 
@@ -296,9 +292,8 @@ export class SealedKeyBackend implements KeyBackend {
     if (k.curve !== "secp256k1") throw new InvalidInputError("keyId", keyId, "not a secp256k1 key");
     if (digest.length !== 32)
       throw new InvalidInputError("digest", String(digest.length), "expected 32 bytes");
-    // Recovered format: one recovery byte, then r || s (low-s, as Ethereum requires).
-    const sig = secp256k1.sign(digest, k.secret, { prehash: false, format: "recovered" });
-    return { rs: sig.subarray(1), recovery: sig[0] === 1 ? 1 : 0 };
+    // libsecp256k1 (decision 1040): low-s, as Ethereum requires, with the bit it learnt signing.
+    return signRecoverable(digest, k.secret);
   }
 
   async close(): Promise<void> {

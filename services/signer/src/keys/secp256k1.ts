@@ -20,8 +20,8 @@ export interface RecoverableSignature {
 
 /**
  * Normalises `r || s` to low-s and finds the recovery id by trying both candidates against the
- * expected public key (each a verification against that key's precomputed table, equivalent to
- * recovering the key with that bit: see known-key-verify.ts).
+ * expected public key (each a libsecp256k1 recovery compared with that key: see
+ * known-key-verify.ts).
  *
  * @throws {SignerError} `SIGNER_BAD_SIGNATURE` when neither candidate recovers the key (a broken
  * backend or a digest/key mismatch): never return a signature that does not verify.
@@ -65,7 +65,7 @@ function findRecovery(
     s = N - s;
     bits = bits.map((b) => (b === 0 ? 1 : 0));
   }
-  // Against the known key's precomputed table: true iff recovering with this bit gives the key.
+  // True iff recovering with this bit gives the key.
   for (const bit of bits) if (isSignatureOfKey(publicKey, digest, r, s, bit)) return { r, s, yParity: bit };
   throw new SignerError("SIGNER_BAD_SIGNATURE", "signature does not recover the signing key", 500);
 }
