@@ -1,13 +1,14 @@
 import {
   Interface,
   JsonRpcProvider,
-  Transaction,
   getAddress,
   isCallException,
   isError,
+  keccak256,
   toQuantity,
 } from "ethers";
 import type { IndexedEvmLog } from "../indexer/sources.js";
+import { JsonRpcBatchClient } from "./json-rpc-batch.js";
 import {
   EvmRevertError,
   type EvmCall,
@@ -35,6 +36,11 @@ export class EthersEvmChain implements EvmChain {
    * each answer is still matched to its own request, so a failure names its item.
    */
   readonly #batch: JsonRpcProvider;
+  /**
+   * The worker's high-volume calls (broadcasts, receipts, the head block), batched the same way
+   * without ethers' formatting: a quarter of the worker's CPU per vote went there (decision 1042).
+   */
+  readonly #rpc: JsonRpcBatchClient;
   /** Custom errors of the contracts we call, so reverts read as names rather than selectors. */
   readonly #errors: Interface;
 
@@ -46,6 +52,7 @@ export class EthersEvmChain implements EvmChain {
       batchStallTime: 0,
       cacheTimeout: -1,
     });
+    this.#rpc = new JsonRpcBatchClient(url);
     this.#errors = new Interface([...errorFragments]);
   }
 
@@ -69,23 +76,25 @@ export class EthersEvmChain implements EvmChain {
   }
 
   async sendRawTransaction(rawTx: string): Promise<string> {
-    return this.#send(this.#provider, rawTx);
+    return this.#send(rawTx);
   }
 
   async sendRawTransactions(rawTxs: readonly string[]): Promise<(string | Error)[]> {
     // One batch, in order: a node handles a batch's items in sequence, so nonces arrive in order.
-    return Promise.all(
-      rawTxs.map((raw) => this.#send(this.#batch, raw).catch((error: unknown) => error as Error)),
-    );
+    return Promise.all(rawTxs.map((raw) => this.#send(raw).catch((error: unknown) => error as Error)));
   }
 
-  async #send(provider: JsonRpcProvider, rawTx: string): Promise<string> {
+  async #send(rawTx: string): Promise<string> {
     try {
-      return await provider.send("eth_sendRawTransaction", [rawTx]);
+      const hash = await this.#rpc.call("eth_sendRawTransaction", [rawTx]);
+      if (typeof hash !== "string" || !/^0x[0-9a-fA-F]{64}$/.test(hash))
+        throw new Error(`eth_sendRawTransaction answered ${JSON.stringify(hash)}, not a transaction hash`);
+      return hash;
     } catch (error) {
       // A node that has the transaction already (pending or mined) answers an error, yet the
-      // broadcast has happened: answer the hash if the node knows the transaction.
-      const hash = Transaction.from(rawTx).hash!;
+      // broadcast has happened: answer the hash if the node knows the transaction. A signed
+      // transaction's hash is the keccak of its bytes, whatever its type.
+      const hash = keccak256(rawTx);
       const known = await this.#provider.getTransaction(hash).catch(() => null);
       if (known) return hash;
       throw error;
@@ -118,12 +127,26 @@ export class EthersEvmChain implements EvmChain {
   }
 
   async receipts(hashes: readonly string[]): Promise<(EvmReceipt | null)[]> {
-    // Asked in one tick: one JSON-RPC batch, one round trip for a whole run.
-    return Promise.all(hashes.map((hash) => this.#receipt(this.#batch, hash)));
+    // Asked in one tick: one JSON-RPC batch, one round trip for a whole run. Only status and
+    // block are read; a failed receipt goes the long way, for its revert reason.
+    return Promise.all(
+      hashes.map(async (hash) => {
+        const raw = await this.#rpc.call<unknown>("eth_getTransactionReceipt", [hash]);
+        if (raw === null) return null;
+        const { status, blockNumber } = (raw ?? {}) as { status?: unknown; blockNumber?: unknown };
+        if (typeof blockNumber !== "string" || !/^0x[0-9a-fA-F]+$/.test(blockNumber))
+          throw new Error(`eth_getTransactionReceipt(${hash}): no block number in ${JSON.stringify(raw)}`);
+        if (status === "0x1") return { hash, blockNumber: Number(BigInt(blockNumber)), success: true };
+        return this.#receipt(this.#provider, hash);
+      }),
+    );
   }
 
   async blockNumber(): Promise<number> {
-    return Number(await this.#provider.send("eth_blockNumber", []));
+    const head = await this.#rpc.call<unknown>("eth_blockNumber", []);
+    if (typeof head !== "string" || !/^0x[0-9a-fA-F]+$/.test(head))
+      throw new Error(`eth_blockNumber answered ${JSON.stringify(head)}`);
+    return Number(BigInt(head));
   }
 
   async minedNonce(address: string): Promise<bigint> {
@@ -222,6 +245,7 @@ export class EthersEvmChain implements EvmChain {
   destroy(): void {
     this.#provider.destroy();
     this.#batch.destroy();
+    this.#rpc.close();
   }
 
   #revert(error: unknown): Error {
