@@ -416,8 +416,18 @@ export class EvmOutboxRepository {
    * with several workers.
    */
   async claim(ex: Executor, owner: string, now: Date, leaseMs: number): Promise<string | undefined> {
+    const result = await ex.execute(this.claimStatement(owner, now, leaseMs));
+    return rowsOf<{ operation_id: string }>(result)[0]?.operation_id;
+  }
+
+  /**
+   * The statement {@link claim} runs (exposed so tests can read its plan). It walks the partial
+   * index of unfinished operations (migration 0009) in order and stops at the first claimable row,
+   * so its cost does not grow with the history of finished ones.
+   */
+  claimStatement(owner: string, now: Date, leaseMs: number): SQL {
     const until = new Date(now.getTime() + leaseMs);
-    const result = await ex.execute(sql`
+    return sql`
       update evm_outbox set lease_owner = ${owner}, lease_until = ${until.toISOString()}::timestamptz,
         attempts = attempts + 1
       where operation_id = (
@@ -431,8 +441,7 @@ export class EvmOutboxRepository {
         order by o.created_at, o.id
         limit 1
         for update of x skip locked)
-      returning operation_id`);
-    return rowsOf<{ operation_id: string }>(result)[0]?.operation_id;
+      returning operation_id`;
   }
 
   /** Ends this owner's lease; `retryAt` keeps the row away until then (backoff). */
@@ -539,8 +548,14 @@ export class TezosOutboxRepository {
    * in the order they were accepted.
    */
   async claim(ex: Executor, owner: string, now: Date, leaseMs: number): Promise<string | undefined> {
+    const result = await ex.execute(this.claimStatement(owner, now, leaseMs));
+    return rowsOf<{ operation_id: string }>(result)[0]?.operation_id;
+  }
+
+  /** The statement {@link claim} runs (exposed so tests can read its plan; see the EVM one). */
+  claimStatement(owner: string, now: Date, leaseMs: number): SQL {
     const until = new Date(now.getTime() + leaseMs);
-    const result = await ex.execute(sql`
+    return sql`
       update tezos_outbox set lease_owner = ${owner}, lease_until = ${until.toISOString()}::timestamptz,
         attempts = attempts + 1
       where operation_id = (
@@ -549,13 +564,12 @@ export class TezosOutboxRepository {
           and (x.lease_until is null or x.lease_until < ${now.toISOString()}::timestamptz)
           and (o.status <> 'queued' or not exists (
             select 1 from tezos_outbox y join operations p on p.id = y.operation_id
-            where p.id <> o.id and (p.status in ('signed', 'broadcast')
-              or (p.status = 'queued' and (p.created_at, p.id) < (o.created_at, o.id)))))
+            where p.id <> o.id and p.status in ('queued', 'signed', 'broadcast')
+              and (p.status <> 'queued' or (p.created_at, p.id) < (o.created_at, o.id))))
         order by o.created_at, o.id
         limit 1
         for update of x skip locked)
-      returning operation_id`);
-    return rowsOf<{ operation_id: string }>(result)[0]?.operation_id;
+      returning operation_id`;
   }
 
   /** Ends this owner's lease; `retryAt` keeps the row away until then (backoff). */

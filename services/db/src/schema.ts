@@ -82,6 +82,11 @@ export const operations = pgTable(
   (t) => [
     uniqueIndex("operations_idempotency_unique").on(t.apiKeyId, t.idempotencyKey),
     index("operations_customer_idx").on(t.customerId),
+    // The outbox claims and runs walk unfinished operations in acceptance order; finished ones,
+    // the whole history, stay out of this index (migration 0009).
+    index("operations_unfinished_idx")
+      .on(t.createdAt, t.id)
+      .where(sql`${t.status} in ('queued', 'signed', 'broadcast')`),
     check("operations_chain_check", sql`${t.chain} in ('evm', 'tezos')`),
     check(
       "operations_status_check",
