@@ -3,7 +3,7 @@
  * contracts, audit) before any signature is released. A refused request changes nothing but
  * the audit log.
  */
-import { Signature, getAddress, getBytes, keccak256 } from "ethers";
+import { getAddress, getBytes } from "ethers";
 import { keccak_256 } from "@noble/hashes/sha3.js";
 import { bytesToHex } from "@noble/hashes/utils.js";
 import { PrefixV2, b58Encode, getPkhfromPk } from "@taquito/utils";
@@ -13,6 +13,7 @@ import type { EvmDecision, EvmIntent, EvmPolicyConfig } from "./allowlist/evm.js
 import { checkTezosOperation, originatedAddress } from "./allowlist/tezos.js";
 import type { TezosIntent, TezosPolicyConfig } from "./allowlist/tezos.js";
 import { checkRecoverable, evmAddressOf, toRecoverable } from "./keys/secp256k1.js";
+import { signedEip1559 } from "./keys/eip1559-signed.js";
 import type { Curve, KeyBackend, KeyInfo } from "./keys/backend.js";
 import type { AuditLog, AuditRecord } from "./state/audit.js";
 import type { KnownContracts } from "./state/known-contracts.js";
@@ -283,11 +284,10 @@ export class HotSignerCore {
             .signDigestRecoverable(keyId, decision.digest)
             .then(({ rs, recovery }) => checkRecoverable(rs, decision.digest, info.publicKey, recovery))
         : toRecoverable(await backend.signDigest(keyId, decision.digest), decision.digest, info.publicKey);
-    const tx = decision.tx.clone();
-    tx.signature = Signature.from({ r: toHex32(r), s: toHex32(s), yParity });
-    // Serialised once: the transaction hash is the keccak256 of exactly these bytes.
-    const signedTx = tx.serialized;
-    return { signedTx, hash: keccak256(signedTx) };
+    // The checked unsigned bytes with the signature appended (decision 1043); the transaction hash
+    // is the keccak256 of exactly these bytes.
+    const signed = signedEip1559(decision.unsigned, yParity, r, s);
+    return { signedTx: "0x" + bytesToHex(signed), hash: "0x" + bytesToHex(keccak_256(signed)) };
   }
 
   #learnIfOrigination(intent: EvmIntent): void {
@@ -466,8 +466,4 @@ function refusedDigest(unsignedTx: unknown): Uint8Array | null {
   return typeof unsignedTx === "string" && /^0x([0-9a-fA-F]{2})+$/.test(unsignedTx)
     ? keccak_256(getBytes(unsignedTx))
     : null;
-}
-
-function toHex32(v: bigint): string {
-  return "0x" + v.toString(16).padStart(64, "0");
 }

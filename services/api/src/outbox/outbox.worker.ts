@@ -1,15 +1,7 @@
 import { PollingLoop } from "./polling-loop.js";
 import { randomUUID } from "node:crypto";
 import { Inject, Injectable, Optional, type OnModuleDestroy } from "@nestjs/common";
-import {
-  Transaction,
-  decodeRlp,
-  encodeRlp,
-  getAddress,
-  getBytes,
-  keccak256,
-  type RlpStructuredData,
-} from "ethers";
+import { Transaction, keccak256 } from "ethers";
 import type { Database, Tx } from "../../../db/src/database.js";
 import type {
   EvmNoncesRepository,
@@ -26,6 +18,8 @@ import {
 } from "../../../db/src/repositories-outbox-reliability.js";
 import { SignerClientError, type EvmBatchResult } from "../../../signer/src/client.js";
 import { isSignatureOfKey } from "../../../signer/src/keys/known-key-verify.js";
+import { signatureOfSigned } from "../../../signer/src/keys/eip1559-signed.js";
+import { recoverPublicKey } from "../../../signer/src/keys/libsecp256k1.js";
 import { AuditService } from "../audit/audit.service.js";
 import { PolicyEnforcementService } from "../policy/policy-enforcement.service.js";
 import { EvmRevertError, type EvmFeeData, type EvmReceipt } from "../chains/evm-chain.js";
@@ -49,6 +43,8 @@ import {
   type OutboxReliability,
 } from "./reliability-settings.js";
 import { pauseForTest } from "./test-pause.js";
+import { RefreshingValue } from "./refreshing-value.js";
+import { keccak_256 } from "@noble/hashes/sha3.js";
 
 /**
  * How old a simulation made ahead of its run may be when the run is signed. A run is signed
@@ -67,6 +63,12 @@ const CONFIRM_WAIT_MS = 5_000;
 const POLL_MS = 50;
 /** Fee data is read at most this often (one read serves a whole pipelined pass). */
 const FEE_CACHE_MS = 1_000;
+/**
+ * Fee data up to this old is still used while a background read refreshes it: a run never waits
+ * for the node's answer, which under load took up to 200 ms once a second. A base fee moves at
+ * most 12.5 % per block.
+ */
+const FEE_STALE_MS = 5_000;
 /**
  * Most runs one worker is still sending or confirming while it signs the next ones: the signer
  * and the database never wait for the node or a block, yet a stalled chain cannot pile up
@@ -136,7 +138,10 @@ export class OutboxWorker implements OnModuleDestroy {
   readonly #runs = new OutboxRunsRepository();
   readonly #auditLog = new AuditRepository();
   readonly #reliability: OutboxReliability;
-  #fees: { at: number; data: EvmFeeData } | undefined;
+  readonly #fees = new RefreshingValue<EvmFeeData>(() => this.runtime!.chain.feeData(), {
+    freshMs: FEE_CACHE_MS,
+    staleMs: FEE_STALE_MS,
+  });
   #head: { at: number; read: Promise<number> } | undefined;
   /** Simulations started ahead of their run (see {@link #prefetch}), by operation id. */
   readonly #simulations = new Map<string, { at: number; data: string; result: Promise<EstimateResult> }>();
@@ -269,13 +274,9 @@ export class OutboxWorker implements OnModuleDestroy {
     return this.#head.read;
   }
 
-  /** The chain's fee suggestion, read at most once per {@link FEE_CACHE_MS}. */
-  async #feeData(): Promise<EvmFeeData> {
-    const now = Date.now();
-    if (this.#fees === undefined || now - this.#fees.at > FEE_CACHE_MS) {
-      this.#fees = { at: now, data: await this.runtime!.chain.feeData() };
-    }
-    return this.#fees.data;
+  /** The chain's fee suggestion: see {@link FEE_CACHE_MS} and {@link FEE_STALE_MS}. */
+  #feeData(): Promise<EvmFeeData> {
+    return this.#fees.get();
   }
 
   /**
@@ -547,24 +548,29 @@ export class OutboxWorker implements OnModuleDestroy {
       );
     };
     const out: (string | RefusedBySigner)[] = [];
-    let pending: Promise<EvmBatchResult[]> | undefined = ask(0);
-    for (let start = 0; pending !== undefined; start += SIGN_CHUNK) {
+    // Two chunks in flight, so the signer starts the next as soon as it answers one: a chunk after
+    // a refusal is refused by the signer itself (its nonces would leave a gap), and a chunk in
+    // flight when a check below throws is abandoned, never recorded, never sent.
+    const inFlight: Promise<EvmBatchResult[]>[] = [];
+    const launch = (start: number): void => {
+      if (start >= prepared.length) return;
+      const chunk = ask(start);
+      chunk.catch(() => undefined);
+      inFlight.push(chunk);
+    };
+    launch(0);
+    launch(SIGN_CHUNK);
+    for (let start = 0; start < prepared.length; start += SIGN_CHUNK) {
       let results: EvmBatchResult[];
       try {
-        results = await pending;
+        results = await inFlight.shift()!;
       } catch (error) {
         // A signer without the batch route: the first item alone, the rest on the next pass.
         if (start === 0 && error instanceof SignerClientError && error.status === 404) return [await one(0)];
         throw error;
       }
-      // The next chunk is asked for once this one came back whole (its nonces follow on), and is
-      // signed while this one is checked here; a chunk with a refusal ends the run.
-      pending =
-        start + SIGN_CHUNK < prepared.length && results.every((r) => r.ok)
-          ? ask(start + SIGN_CHUNK)
-          : undefined;
-      // If a check below throws, the chunk in flight is abandoned: never recorded, never sent.
-      pending?.catch(() => undefined);
+      // The chunk after next is asked for once this one came back whole (its nonces follow on).
+      if (results.every((r) => r.ok)) launch(start + 2 * SIGN_CHUNK);
       for (const [j, r] of results.entries()) {
         const i = start + j;
         // The checks are synchronous: yield now and then so the request above actually leaves.
@@ -978,7 +984,8 @@ export class OutboxWorker implements OnModuleDestroy {
         null,
       );
     }
-    this.#fees = undefined;
+    // A fee bump is decided on a fresh read, never on a remembered one.
+    this.#fees.invalidate();
     const fees = bumpFees(latest, await this.#feeData(), settings, this.#reliability.bumpBps);
     if (fees === null) {
       this.logger.emit("warn", "stuck transaction already at the fee cap; it waits", {
@@ -1074,40 +1081,33 @@ export class OutboxWorker implements OnModuleDestroy {
 
   /**
    * The signer's answer must be exactly what was asked, signed by the hot key: never trust it
-   * blindly. Read at the RLP level (the answer must be the canonical encoding of the asked fields
-   * followed by a signature), which costs a fraction of parsing it as a transaction.
+   * blindly. The answer must be byte for byte the asked bytes with a signature appended
+   * (`signatureOfSigned`, decision 1043), and recovering that signature must give the hot
+   * address's key: found once per address, then compared with (decision 1040).
    */
   #checkSigned(signedTx: string, unsignedSerialized: string, row: EvmOutboxRow): void {
     const other = () =>
       new Error(`the signer answered a transaction other than the one asked for ${row.operationId}`);
-    const asked = unsignedSerialized.toLowerCase();
-    const answer = signedTx.toLowerCase();
-    if (!answer.startsWith("0x02") || !asked.startsWith("0x02")) throw other();
-    let fields: unknown;
-    try {
-      fields = decodeRlp("0x" + answer.slice(4));
-    } catch {
-      throw other();
-    }
-    if (!Array.isArray(fields) || fields.length < 3) throw other();
-    const body = fields.slice(0, -3) as RlpStructuredData[];
-    if ("0x02" + encodeRlp(body).slice(2) !== asked || "0x02" + encodeRlp(fields).slice(2) !== answer)
-      throw other();
-    const [parity, r, s] = fields.slice(-3) as string[];
-    if (parity !== "0x" && parity !== "0x01") throw other();
-    const from = getAddress(row.fromAddress);
-    const key = this.#hotKeys.get(from);
+    const asked = hexBytes(unsignedSerialized);
+    const answer = hexBytes(signedTx);
+    const signature = asked && answer && signatureOfSigned(asked, answer);
+    if (asked === undefined || signature === undefined) throw other();
+    const { yParity, r, s } = signature;
+    const digest = keccak_256(asked);
+    const from = row.fromAddress.toLowerCase();
+    let key = this.#hotKeys.get(from);
     if (key === undefined) {
       // The first answer for an address: recover its key once, and keep it if it is the address's.
-      const signed = Transaction.from(signedTx);
-      if (signed.from === null || getAddress(signed.from) !== from) throw other();
-      this.#hotKeys.set(from, getBytes(signed.fromPublicKey!));
-      return;
+      const rs = new Uint8Array(64);
+      rs.set(hexBytes("0x" + r.toString(16).padStart(64, "0"))!, 0);
+      rs.set(hexBytes("0x" + s.toString(16).padStart(64, "0"))!, 32);
+      const recovered = recoverPublicKey(digest, rs, yParity, false);
+      if (recovered === null || evmAddressOfKey(recovered) !== from) throw other();
+      key = recovered;
+      this.#hotKeys.set(from, key);
     }
-    // Afterwards libsecp256k1's recovery with the answer's bit must give that key (decision 1040).
-    const digest = getBytes(keccak256(asked));
-    const scalar = (hex: string) => (hex === "0x" ? 0n : BigInt(hex));
-    if (!isSignatureOfKey(key, digest, scalar(r!), scalar(s!), parity === "0x01" ? 1 : 0)) throw other();
+    // Also the low-s and range rules, for the first answer as for the others.
+    if (!isSignatureOfKey(key, digest, r, s, yParity)) throw other();
   }
 
   /** Marks the operation failed inside an open transaction (no nonce was allocated to it). */
@@ -1132,4 +1132,15 @@ export class OutboxWorker implements OnModuleDestroy {
   #later(ms: number): Date {
     return new Date(this.clock().getTime() + ms);
   }
+}
+
+/** The bytes of 0x-prefixed hex, or undefined when it is not that. */
+function hexBytes(hex: string): Uint8Array | undefined {
+  if (typeof hex !== "string" || !/^0x([0-9a-fA-F]{2})*$/.test(hex)) return undefined;
+  return Buffer.from(hex.slice(2), "hex");
+}
+
+/** Lowercase Ethereum address of a 65-byte uncompressed public key. */
+function evmAddressOfKey(publicKey: Uint8Array): string {
+  return "0x" + Buffer.from(keccak_256(publicKey.subarray(1)).subarray(12)).toString("hex");
 }

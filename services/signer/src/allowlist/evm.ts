@@ -55,6 +55,8 @@ export interface EvmDecision {
   readonly tx: Transaction;
   readonly intent: EvmIntent;
   readonly nonce: bigint;
+  /** The canonical unsigned serialisation, as received. */
+  readonly unsigned: Uint8Array;
   /** keccak256 of the unsigned serialisation (what is signed). */
   readonly digest: Uint8Array;
   /** True when this re-signs an already used nonce: the next expected nonce does not move. */
@@ -198,7 +200,7 @@ export function checkEvmTransaction(
       ctx.expectedNonce,
       config.maxReplacements ?? DEFAULT_MAX_REPLACEMENTS,
     );
-    return { tx, intent, nonce, digest, replacement: true, record };
+    return { tx, intent, nonce, unsigned: bytes, digest, replacement: true, record };
   }
   if (nonce > ctx.expectedNonce)
     refuse(
@@ -212,6 +214,7 @@ export function checkEvmTransaction(
     tx,
     intent,
     nonce,
+    unsigned: bytes,
     digest,
     replacement: false,
     record: signedRecord(tx, 0),
