@@ -32,6 +32,7 @@ import { spawn } from "node:child_process";
 import { randomBytes, randomUUID } from "node:crypto";
 import { mkdirSync, writeFileSync } from "node:fs";
 import { Session } from "node:inspector/promises";
+import { monitorEventLoopDelay } from "node:perf_hooks";
 import type { AddressInfo } from "node:net";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -60,6 +61,7 @@ import { startEvmNode } from "./lib/evm-node.js";
 import { startSignerProcess } from "./lib/signer-process.js";
 import { runHttpLoad } from "./lib/http-load.js";
 import { mainThreadCpuMs } from "./lib/thread-cpu.js";
+import { watchGcPauses, type GcPauses } from "./lib/gc-pauses.js";
 import { writeResult } from "./lib/results.js";
 import { quantile, round, timed, type MethodTimes } from "./lib/timed.js";
 
@@ -532,6 +534,10 @@ interface EngineResult {
      * only in the single-process topology.
      */
     readonly eventLoopUtilization: number;
+    /** Garbage-collection pauses of the API's thread during the section (bench/lib/gc-pauses.ts). */
+    readonly gcPauses: GcPauses;
+    /** How late the API's event loop ran its timers (10 ms resolution): a stalled loop shows here. */
+    readonly eventLoopDelayMs: { readonly p99: number; readonly max: number };
     /** Of the whole benchmark process: the API's main thread plus the load generator's thread. */
     readonly processCpuPercentOfOneCore: number;
     /**
@@ -748,6 +754,9 @@ async function runEngine(engine: EngineTarget): Promise<EngineResult> {
     const profiler = PROFILE_DIR ? await startProfile() : undefined;
     const queriesBefore = pgQueries.count;
     const eluBefore = performance.eventLoopUtilization();
+    const gc = watchGcPauses();
+    const loopDelay = monitorEventLoopDelay({ resolution: 10 });
+    loopDelay.enable();
     const cpuBefore = process.cpuUsage();
     const mainCpuBefore = mainThreadCpuMs();
     let expectedSigned = VOTES;
@@ -768,6 +777,8 @@ async function runEngine(engine: EngineTarget): Promise<EngineResult> {
     const answers = load.answers;
     const acceptedAt = performance.now();
     const elu = performance.eventLoopUtilization(eluBefore).utilization;
+    const gcPauses = gc.stop();
+    loopDelay.disable();
     const queriesDuringAccept = pgQueries.count - queriesBefore;
     if (profiler) console.log(`# CPU profile of the accepted section: ${await profiler.stop(engine.name)}`);
     const cpu = process.cpuUsage(cpuBefore);
@@ -829,6 +840,11 @@ async function runEngine(engine: EngineTarget): Promise<EngineResult> {
         maxMs: round(Math.max(...latencies), 2),
         workerRunning: WORKER_DURING,
         eventLoopUtilization: round(elu, 3),
+        gcPauses,
+        eventLoopDelayMs: {
+          p99: round(loopDelay.percentile(99) / 1e6, 1),
+          max: round(loopDelay.max / 1e6, 1),
+        },
         processCpuPercentOfOneCore: round(((cpu.user + cpu.system) / 1000 / (acceptedAt - began)) * 100),
         apiMainThreadCpuMsPerIntent:
           mainCpuBefore === null || mainCpuAfter === null

@@ -22,8 +22,8 @@ export interface WorkerRig {
   readonly post: ReturnType<typeof jsonPoster>;
   /** The app's log lines at `logLevel` and above. */
   readonly logLines: string[];
-  /** Creates a customer with a random cold address; answers its id. */
-  newCustomer(name: string): Promise<string>;
+  /** Creates a customer with `evmCold` (a random address if absent) as cold address; answers its id. */
+  newCustomer(name: string, evmCold?: string): Promise<string>;
   drainAll(): Promise<void>;
   close(): Promise<void>;
 }
@@ -56,8 +56,12 @@ export async function startWorkerRig(
     worker,
     post,
     logLines: test.logLines,
-    async newCustomer(name) {
-      const body = { name, evmColdAddress: Wallet.createRandom().address, tezosColdAddress: VALID_TZ1 };
+    async newCustomer(name, evmCold) {
+      const body = {
+        name,
+        evmColdAddress: evmCold ?? Wallet.createRandom().address,
+        tezosColdAddress: VALID_TZ1,
+      };
       return (await post("/v1/customers", body, test.keys.admin)).id;
     },
     async drainAll() {
