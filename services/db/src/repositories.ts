@@ -193,36 +193,36 @@ const deferredAppends = new WeakMap<object, (PendingAppend & { row: AuditRow })[
 
 export class AuditRepository {
   /**
-   * Appends one row to the hash chain. Must run inside the transaction of the write it records;
-   * the chain's lock is held until that transaction ends.
+   * Appends one row to the hash chain. Must run inside the transaction of the write it records.
+   * The row waits in `audit_pending` and is chained when that transaction commits (migration
+   * 0010): the returned object's `seq`, `prevHash` and `hash` stay unset (0, ""), as they are
+   * only known then; read the row back after the commit for them.
    *
-   * In a transaction passed to {@link defer}, the row is only queued: the returned object gets
-   * its `seq`, `prevHash` and `hash` when {@link flush} writes it, just before the commit.
+   * In a transaction passed to {@link defer}, the row is only queued until {@link flush}.
    */
   async append(ex: Executor, entry: AuditEntry, at: Date): Promise<AuditRow> {
+    const row: AuditRow = { seq: 0, at, ...entry, prevHash: "", hash: "" };
     const pending = deferredAppends.get(ex);
     if (pending) {
-      const row: AuditRow = { seq: 0, at, ...entry, prevHash: "", hash: "" };
       pending.push({ row, entry, at });
       return row;
     }
-    const [written] = await this.#appendAll(ex, [{ entry, at }]);
-    return { seq: written!.seq, at, ...entry, prevHash: written!.prevHash, hash: written!.hash };
+    await this.#stage(ex, [{ entry, at }]);
+    return row;
   }
 
   /**
-   * Queues this transaction's appends until {@link flush}, so the chain's lock is taken at the
-   * end of the transaction and held for its last statement and the commit only, instead of from
-   * the first append to the commit. The caller must call `flush` before committing.
+   * Queues this transaction's appends until {@link flush}, so they travel in one statement with
+   * the transaction's last write. The caller must call `flush` before committing.
    */
   defer(tx: Executor): void {
     deferredAppends.set(tx, []);
   }
 
   /**
-   * Writes the rows queued since {@link defer}, in order, in one statement that takes the chain's
-   * lock, reads the head and inserts them all. `fused`, a write of the same transaction, runs in
-   * that same round trip.
+   * Writes the rows queued since {@link defer}, in order, in one statement; `fused`, a write of
+   * the same transaction, runs in that same round trip. No lock is taken here: the rows are
+   * chained at the commit.
    */
   async flush(tx: Executor, fused?: SQL): Promise<void> {
     const pending = deferredAppends.get(tx) ?? [];
@@ -231,27 +231,18 @@ export class AuditRepository {
       if (fused) await tx.execute(fused);
       return;
     }
-    const written = await this.#appendAll(tx, pending, fused);
-    pending.forEach(({ row }, i) => Object.assign(row, written[i]));
+    await this.#stage(tx, pending, fused);
   }
 
   /**
-   * Lock, head read, hashes and one multi-row insert in a single round trip. The head comes from
-   * `audit_chain_head_locked()` (migration 0008), which first takes the lock that serialises
-   * appends across connections, so two writers never fork the chain, then reads the head with a
-   * fresh snapshot: it sees what the previous lock holder committed, though this statement's own
-   * snapshot predates the lock. The lock is held until the transaction ends. Each row's canonical
-   * JSON is built here around the two values only the database knows (the previous hash and the
-   * seq); a recursive CTE walks the rows from the head, and PostgreSQL's sha256 finishes each
-   * hash with the one before it. verifyAuditChain recomputes every hash in code from the stored
-   * rows. The rows travel as one JSON parameter, so the statement's text is the same for any
-   * count. Returns seq and hashes in the order of `items`.
+   * One multi-row insert into `audit_pending`, in order. Each row's canonical JSON is built here
+   * around the two values only the chain knows (the previous hash and the seq); the commit-time
+   * trigger (migration 0010) takes the chain's lock, reads the head and finishes each hash with
+   * PostgreSQL's sha256, chaining the rows in the order they were inserted. verifyAuditChain
+   * recomputes every hash in code from the stored rows. The rows travel as one JSON parameter,
+   * so the statement's text is the same for any count.
    */
-  async #appendAll(
-    ex: Executor,
-    items: readonly PendingAppend[],
-    fused?: SQL,
-  ): Promise<{ seq: number; prevHash: string; hash: string }[]> {
+  async #stage(ex: Executor, items: readonly PendingAppend[], fused?: SQL): Promise<void> {
     const rows = items.map(({ entry, at }) => {
       const { head, middle, tail } = auditHashTemplate({ at, ...entry });
       return {
@@ -265,30 +256,18 @@ export class AuditRepository {
       };
     });
     const result = await ex.execute(sql`
-      with recursive ${fused ? sql`fused as (${fused}), ` : sql``}items as (
+      with ${fused ? sql`fused as (${fused}), ` : sql``}items as (
         select e->>'head' as head, e->>'middle' as middle, e->>'tail' as tail,
           (e->>'at')::timestamptz as at, e->>'actor' as actor, e->>'action' as action,
           e->'payload' as payload, x.n
-        from jsonb_array_elements(${JSON.stringify(rows)}::jsonb) with ordinality as x(e, n)),
-      chain as (
-        select 0::bigint as n, h.seq, h.hash, ''::text as prev_hash from audit_chain_head_locked() h
-        union all
-        select c.n + 1, c.seq + 1,
-          encode(sha256(convert_to(i.head || c.hash || i.middle || (c.seq + 1)::text || i.tail, 'UTF8')), 'hex'),
-          c.hash
-        from chain c join items i on i.n = c.n + 1)
-      insert into audit_log (seq, at, actor, action, payload, prev_hash, hash)
-      select c.seq, i.at, i.actor, i.action, i.payload, c.prev_hash, c.hash
-      from chain c join items i on i.n = c.n
-      order by c.n
-      returning seq, prev_hash, hash`);
-    const written = rowsOf<{ seq: string | number; prev_hash: string; hash: string }>(result)
-      .map((r) => ({ seq: Number(r.seq), prevHash: r.prev_hash, hash: r.hash }))
-      .sort((a, b) => a.seq - b.seq);
-    if (written.length !== items.length) {
-      throw new Error(`audit append wrote ${written.length} of ${items.length} rows`);
+        from jsonb_array_elements(${JSON.stringify(rows)}::jsonb) with ordinality as x(e, n))
+      insert into audit_pending (head, middle, tail, at, actor, action, payload)
+      select head, middle, tail, at, actor, action, payload from items order by n
+      returning id`);
+    const written = rowsOf<{ id: string | number }>(result).length;
+    if (written !== items.length) {
+      throw new Error(`audit append staged ${written} of ${items.length} rows`);
     }
-    return written;
   }
 
   async page(ex: Executor, afterSeq: number, limit: number): Promise<AuditRow[]> {

@@ -6,6 +6,7 @@
 import { sql } from "drizzle-orm";
 import {
   bigint,
+  bigserial,
   check,
   index,
   integer,
@@ -130,12 +131,28 @@ export const auditLog = pgTable("audit_log", {
   hash: text("hash").notNull(),
 });
 
+/**
+ * Audit rows of transactions still running: each is chained into {@link auditLog} when its
+ * transaction commits, by a deferred trigger, and removed from here (migration 0010).
+ */
+export const auditPending = pgTable("audit_pending", {
+  id: bigserial("id", { mode: "number" }).primaryKey(),
+  head: text("head").notNull(),
+  middle: text("middle").notNull(),
+  tail: text("tail").notNull(),
+  at: timestamp("at", { withTimezone: true, mode: "date" }).notNull(),
+  actor: text("actor").notNull(),
+  action: text("action").notNull(),
+  payload: jsonb("payload").notNull(),
+});
+
 export const schema = {
   customers,
   apiKeys,
   operations,
   idempotencyRecords,
   auditLog,
+  auditPending,
   ...approvalsSchema,
   ...chainEventsSchema,
   ...policySchema,

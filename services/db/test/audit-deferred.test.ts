@@ -1,6 +1,7 @@
 /**
- * Deferred audit appends: rows queued during a transaction and written at its end, with the
- * chain's lock taken only then, still form one verifiable chain under concurrency.
+ * Deferred audit appends: rows queued during a transaction, staged at its end and chained when it
+ * commits (migration 0010), with the chain's lock taken only then, still form one verifiable
+ * chain under concurrency.
  */
 import { after, before, describe, it } from "node:test";
 import assert from "node:assert/strict";
@@ -24,25 +25,29 @@ for (const engine of ENGINES) {
     });
     after(async () => dispose?.());
 
-    it("writes queued rows in order at flush, fills the returned rows, and runs the fused write", async () => {
-      const rows = await database.db.transaction(async (tx) => {
+    it("stages queued rows at flush, chains them in order at the commit, and runs the fused write", async () => {
+      const count = async (ex: Pick<Database["db"], "execute">, table: "audit_log" | "audit_pending") =>
+        rowsOf<{ n: number }>(
+          await ex.execute(sql`select count(*)::int as n from ${sql.identifier(table)}`),
+        )[0]!.n;
+      await database.db.transaction(async (tx) => {
         audit.defer(tx);
         const first = await audit.append(tx, { actor: "t", action: "one", payload: { n: 1 } }, new Date());
-        const second = await audit.append(tx, { actor: "t", action: "two", payload: { n: [2] } }, new Date());
-        assert.equal(first.hash, "", "nothing is written before the flush");
-        const before = rowsOf<{ n: number }>(await tx.execute(sql`select count(*)::int as n from audit_log`));
-        assert.equal(before[0]!.n, 0);
+        await audit.append(tx, { actor: "t", action: "two", payload: { n: [2] } }, new Date());
+        assert.equal(first.hash, "", "the chain's values are known only at the commit");
+        assert.equal(await count(tx, "audit_pending"), 0, "nothing is written before the flush");
         await audit.flush(tx, sql`insert into deferred_fused (id, note) values (${1}, ${"fused"})`);
-        return [first, second];
+        assert.equal(await count(tx, "audit_pending"), 2, "staged by the flush");
+        assert.equal(await count(tx, "audit_log"), 0, "chained only when the transaction commits");
       });
+      assert.equal(await count(database.db, "audit_pending"), 0, "the commit empties the staging table");
       const stored = await audit.all(database.db);
       assert.deepEqual(
-        stored.map((r) => [r.seq, r.action, r.hash]),
-        rows.map((r) => [r.seq, r.action, r.hash]),
-      );
-      assert.deepEqual(
-        stored.map((r) => r.seq),
-        [1, 2],
+        stored.map((r) => [r.seq, r.action]),
+        [
+          [1, "one"],
+          [2, "two"],
+        ],
       );
       assert.equal(verifyAuditChain(stored).ok, true);
       const fused = rowsOf<{ note: string }>(await database.db.execute(sql`select note from deferred_fused`));
@@ -65,9 +70,43 @@ for (const engine of ENGINES) {
       const stored = await audit.all(database.db);
       assert.equal(stored.length, 2);
       assert.ok(!stored.some((r) => r.action === "lost"));
+      const left = rowsOf<{ n: number }>(
+        await database.db.execute(sql`select count(*)::int as n from audit_pending`),
+      );
+      assert.equal(left[0]!.n, 0, "a rolled-back transaction leaves nothing staged");
     });
 
+    // Two connections at once: PostgreSQL only (PGlite has one).
+    if (engine.name === "postgres")
+      it("chains a transaction's rows at its own commit, never another's still open", async () => {
+        let release!: () => void;
+        const held = new Promise<void>((resolve) => (release = resolve));
+        let staged!: () => void;
+        const isStaged = new Promise<void>((resolve) => (staged = resolve));
+        const slow = database.db.transaction(async (tx) => {
+          await audit.append(tx, { actor: "slow", action: "open", payload: null }, new Date());
+          staged();
+          await held;
+        });
+        await isStaged;
+        await database.db.transaction(async (tx) => {
+          await audit.append(tx, { actor: "fast", action: "committed", payload: null }, new Date());
+        });
+        const whileOpen = await audit.all(database.db);
+        assert.equal(whileOpen.at(-1)!.action, "committed");
+        assert.ok(!whileOpen.some((r) => r.action === "open"), "an open transaction's row is not chained");
+        release();
+        await slow;
+        const after = await audit.all(database.db);
+        assert.deepEqual(
+          after.slice(-2).map((r) => r.action),
+          ["committed", "open"],
+        );
+        assert.equal(verifyAuditChain(after).ok, true);
+      });
+
     it("keeps one chain when deferred and immediate appends race", async () => {
+      const before = (await audit.all(database.db)).length;
       await Promise.all(
         Array.from({ length: 12 }, (_, i) =>
           database.db.transaction(async (tx) => {
@@ -79,7 +118,7 @@ for (const engine of ENGINES) {
         ),
       );
       const stored = await audit.all(database.db);
-      assert.equal(stored.length, 2 + 24);
+      assert.equal(stored.length, before + 24);
       assert.equal(verifyAuditChain(stored).ok, true);
     });
 
@@ -112,7 +151,7 @@ for (const engine of ENGINES) {
           return execute(query);
         }) as typeof tx.execute;
         await audit.flush(tx);
-        assert.equal(statements, 1, "the lock, the head and all rows in one round trip");
+        assert.equal(statements, 1, "all rows in one round trip");
         return rows;
       });
       const stored = await audit.all(database.db);
@@ -121,8 +160,9 @@ for (const engine of ENGINES) {
       const added = stored.slice(before.length);
       assert.equal(added[0]!.prevHash, before.at(-1)!.hash);
       assert.deepEqual(
-        added.map((r) => [r.seq, r.action, r.hash, r.prevHash]),
-        queued.map((r) => [r.seq, r.action, r.hash, r.prevHash]),
+        added.map((r) => [r.seq, r.action]),
+        queued.map((r, i) => [before.length + 1 + i, r.action]),
+        "chained at the commit in the order queued",
       );
       assert.deepEqual(
         added.map((r) => r.payload),
