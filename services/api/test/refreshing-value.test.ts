@@ -29,30 +29,40 @@ function manualRead(): {
 
 const tick = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
 
+/** A value fresh for 1 s and usable for 5 s, on a clock the test sets, with a hand-answered read. */
+function rig(): { value: RefreshingValue<number>; r: ReturnType<typeof manualRead>; at(ms: number): void } {
+  let now = 0;
+  const r = manualRead();
+  const value = new RefreshingValue(r.read, { freshMs: 1000, staleMs: 5000, now: () => now });
+  return { value, r, at: (ms) => void (now = ms) };
+}
+
+/** {@link rig} with a first value already read. */
+async function rigWith(first: number): Promise<ReturnType<typeof rig>> {
+  const t = rig();
+  const reading = t.value.get();
+  t.r.answer(first);
+  await reading;
+  return t;
+}
+
 describe("RefreshingValue", () => {
   it("waits for the first read, then answers from memory while fresh", async () => {
-    let now = 0;
-    const r = manualRead();
-    const value = new RefreshingValue(r.read, { freshMs: 1000, staleMs: 5000, now: () => now });
+    const { value, r, at } = rig();
     const first = value.get();
     const second = value.get();
     await tick();
     assert.equal(r.started(), 1, "concurrent callers share one read");
     r.answer(7);
     assert.deepEqual(await Promise.all([first, second]), [7, 7]);
-    now = 1000;
+    at(1000);
     assert.equal(await value.get(), 7);
     assert.equal(r.started(), 1);
   });
 
   it("answers a stale value at once and refreshes it in the background, once", async () => {
-    let now = 0;
-    const r = manualRead();
-    const value = new RefreshingValue(r.read, { freshMs: 1000, staleMs: 5000, now: () => now });
-    const first = value.get();
-    r.answer(1);
-    await first;
-    now = 1500;
+    const { value, r, at } = await rigWith(1);
+    at(1500);
     assert.equal(await value.get(), 1, "stale but usable: no wait");
     assert.equal(await value.get(), 1);
     assert.equal(r.started(), 2, "one background read for both callers");
@@ -63,13 +73,8 @@ describe("RefreshingValue", () => {
   });
 
   it("waits for a new read when the value is older than staleMs or invalidated", async () => {
-    let now = 0;
-    const r = manualRead();
-    const value = new RefreshingValue(r.read, { freshMs: 1000, staleMs: 5000, now: () => now });
-    const first = value.get();
-    r.answer(1);
-    await first;
-    now = 5001;
+    const { value, r, at } = await rigWith(1);
+    at(5001);
     const late = value.get();
     let settled = false;
     void late.then(() => (settled = true));
@@ -85,9 +90,7 @@ describe("RefreshingValue", () => {
   });
 
   it("throws a failed read to a waiting caller, keeps nothing of it, and tries again next time", async () => {
-    let now = 0;
-    const r = manualRead();
-    const value = new RefreshingValue(r.read, { freshMs: 1000, staleMs: 5000, now: () => now });
+    const { value, r, at } = rig();
     const first = value.get();
     r.fail(new Error("node down"));
     await assert.rejects(first, /node down/);
@@ -95,7 +98,7 @@ describe("RefreshingValue", () => {
     r.answer(4);
     assert.equal(await second, 4);
     // A failed background refresh leaves the stale value in use.
-    now = 2000;
+    at(2000);
     assert.equal(await value.get(), 4);
     r.fail(new Error("node down again"));
     await tick();
