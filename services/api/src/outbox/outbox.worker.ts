@@ -17,9 +17,9 @@ import {
   type EvmAttemptRow,
 } from "../../../db/src/repositories-outbox-reliability.js";
 import { SignerClientError, type EvmBatchResult } from "../../../signer/src/client.js";
-import { isSignatureOfKey } from "../../../signer/src/keys/known-key-verify.js";
+import { isSignatureOfKey, keyOfSignature } from "../../../signer/src/keys/known-key-verify.js";
+import { evmAddressOf } from "../../../signer/src/keys/secp256k1.js";
 import { signatureOfSigned } from "../../../signer/src/keys/eip1559-signed.js";
-import { recoverPublicKey } from "../../../signer/src/keys/libsecp256k1.js";
 import { AuditService } from "../audit/audit.service.js";
 import { PolicyEnforcementService } from "../policy/policy-enforcement.service.js";
 import { EvmRevertError, type EvmFeeData, type EvmReceipt } from "../chains/evm-chain.js";
@@ -1095,18 +1095,15 @@ export class OutboxWorker implements OnModuleDestroy {
     const { yParity, r, s } = signature;
     const digest = keccak_256(asked);
     const from = row.fromAddress.toLowerCase();
-    let key = this.#hotKeys.get(from);
+    const key = this.#hotKeys.get(from);
     if (key === undefined) {
-      // The first answer for an address: recover its key once, and keep it if it is the address's.
-      const rs = new Uint8Array(64);
-      rs.set(hexBytes("0x" + r.toString(16).padStart(64, "0"))!, 0);
-      rs.set(hexBytes("0x" + s.toString(16).padStart(64, "0"))!, 32);
-      const recovered = recoverPublicKey(digest, rs, yParity, false);
-      if (recovered === null || evmAddressOfKey(recovered) !== from) throw other();
-      key = recovered;
-      this.#hotKeys.set(from, key);
+      // The first answer for an address: recover its key once (under the same low-s and range
+      // rules), and keep it if it is the address's.
+      const recovered = keyOfSignature(digest, r, s, yParity, false);
+      if (recovered === null || evmAddressOf(recovered) !== from) throw other();
+      this.#hotKeys.set(from, recovered);
+      return;
     }
-    // Also the low-s and range rules, for the first answer as for the others.
     if (!isSignatureOfKey(key, digest, r, s, yParity)) throw other();
   }
 
@@ -1138,9 +1135,4 @@ export class OutboxWorker implements OnModuleDestroy {
 function hexBytes(hex: string): Uint8Array | undefined {
   if (typeof hex !== "string" || !/^0x([0-9a-fA-F]{2})*$/.test(hex)) return undefined;
   return Buffer.from(hex.slice(2), "hex");
-}
-
-/** Lowercase Ethereum address of a 65-byte uncompressed public key. */
-function evmAddressOfKey(publicKey: Uint8Array): string {
-  return "0x" + Buffer.from(keccak_256(publicKey.subarray(1)).subarray(12)).toString("hex");
 }

@@ -26,6 +26,30 @@ function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
 }
 
 /**
+ * The key that recovering `(r, s, yParity)` over the 32-byte `digest` gives, in the encoding asked
+ * for, when the signature is low-s with 1 ≤ r < n and 1 ≤ s ≤ n/2; null otherwise. Never throws.
+ *
+ * @example
+ * const key = keyOfSignature(digest, r, s, 0, false);
+ */
+export function keyOfSignature(
+  digest: Uint8Array,
+  r: bigint,
+  s: bigint,
+  yParity: 0 | 1,
+  compressed: boolean,
+): Uint8Array | null {
+  if (typeof r !== "bigint" || typeof s !== "bigint") return null;
+  if (r < 1n || r >= N || s < 1n || s > HALF_N) return null;
+  if (!(digest instanceof Uint8Array) || digest.length !== 32) return null;
+  if (yParity !== 0 && yParity !== 1) return null;
+  const rs = new Uint8Array(64);
+  word(r, rs, 0);
+  word(s, rs, 32);
+  return recoverPublicKey(digest, rs, yParity, compressed);
+}
+
+/**
  * True when `(r, s, yParity)` is a low-s ECDSA signature of the 32-byte `digest` by `publicKey`
  * (33- or 65-byte SEC1), and recovering it with `yParity` gives that key. All inputs are public.
  * Never throws: malformed input is simply false.
@@ -40,15 +64,8 @@ export function isSignatureOfKey(
   s: bigint,
   yParity: 0 | 1,
 ): boolean {
-  if (typeof r !== "bigint" || typeof s !== "bigint") return false;
-  if (r < 1n || r >= N || s < 1n || s > HALF_N) return false;
-  if (!(digest instanceof Uint8Array) || digest.length !== 32) return false;
-  if (yParity !== 0 && yParity !== 1) return false;
   if (!(publicKey instanceof Uint8Array) || (publicKey.length !== 33 && publicKey.length !== 65))
     return false;
-  const rs = new Uint8Array(64);
-  word(r, rs, 0);
-  word(s, rs, 32);
-  const recovered = recoverPublicKey(digest, rs, yParity, publicKey.length === 33);
+  const recovered = keyOfSignature(digest, r, s, yParity, publicKey.length === 33);
   return recovered !== null && sameBytes(recovered, publicKey);
 }
