@@ -5,8 +5,9 @@
  * per transaction (decision 1043); `test/keys/eip1559-signed.test.ts` shows the bytes are ethers'
  * on random transactions. The outbox worker checks the signer's answers against the same bytes.
  */
+import { secp256k1 } from "@noble/curves/secp256k1.js";
 
-const N = 0xfffffffffffffffffffffffffffffffebaaedce6af48a03bbfd25e8cd0364141n;
+const N = secp256k1.Point.CURVE().n;
 
 /** Where the payload of the RLP list at `at` starts and how long it is; undefined if not a list. */
 function listAt(bytes: Uint8Array, at: number): { start: number; length: number } | undefined {
