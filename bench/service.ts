@@ -59,7 +59,7 @@ import { OutboxWorker } from "../services/api/src/outbox/outbox.worker.js";
 import { VALID_TZ1 } from "../services/api/test/helpers.js";
 import { startEvmNode } from "./lib/evm-node.js";
 import { startSignerProcess } from "./lib/signer-process.js";
-import { runHttpLoad } from "./lib/http-load.js";
+import { runHttpLoad, type LoadRequest } from "./lib/http-load.js";
 import { mainThreadCpuMs } from "./lib/thread-cpu.js";
 import { watchGcPauses, type GcPauses } from "./lib/gc-pauses.js";
 import { writeResult } from "./lib/results.js";
@@ -219,6 +219,24 @@ async function waitSettled(
   }
 }
 
+/**
+ * `count` vote POSTs spread over `customers` in turn, alternating the candidate sets (starting
+ * `setOffset` sets in), each under the Idempotency-Key `<keyPrefix>-<i>`.
+ */
+function voteRequests(
+  customers: readonly { id: string }[],
+  count: number,
+  keyPrefix: string,
+  setOffset = 0,
+): LoadRequest[] {
+  return Array.from({ length: count }, (_, i) => ({
+    method: "POST" as const,
+    path: `/v1/customers/${customers[i % customers.length]!.id}/governance/vote`,
+    body: { candidates: CANDIDATE_SETS[(i + setOffset) % CANDIDATE_SETS.length] },
+    idempotencyKey: `${keyPrefix}-${i}`,
+  }));
+}
+
 /** What {@link warmUp} reports: its own latencies, for the record, and how long it took to settle. */
 interface Warmup {
   readonly votes: number;
@@ -247,12 +265,7 @@ async function warmUp(
     token,
     concurrency: CONCURRENCY,
     ratePerSec: RATE,
-    requests: Array.from({ length: WARMUP_VOTES }, (_, i) => ({
-      method: "POST" as const,
-      path: `/v1/customers/${customers[i % customers.length]!.id}/governance/vote`,
-      body: { candidates: CANDIDATE_SETS[i % CANDIDATE_SETS.length] },
-      idempotencyKey: `warmup-vote-${i}`,
-    })),
+    requests: voteRequests(customers, WARMUP_VOTES, "warmup-vote"),
   });
   const refused = load.answers.filter((a) => a.status !== 202);
   if (refused.length > 0)
@@ -300,12 +313,7 @@ async function measureSigningCapacity(
     token,
     concurrency: 8,
     ratePerSec: 0,
-    requests: Array.from({ length: VOTES }, (_, i) => ({
-      method: "POST" as const,
-      path: `/v1/customers/${customers[i % customers.length]!.id}/governance/vote`,
-      body: { candidates: CANDIDATE_SETS[(i + 1) % CANDIDATE_SETS.length] },
-      idempotencyKey: `backlog-vote-${i}`,
-    })),
+    requests: voteRequests(customers, VOTES, "backlog-vote", 1),
   });
   const ids = load.answers
     .filter((a) => a.status === 202)
@@ -767,12 +775,7 @@ async function runEngine(engine: EngineTarget): Promise<EngineResult> {
       token: operator.token,
       concurrency: CONCURRENCY,
       ratePerSec: RATE,
-      requests: Array.from({ length: VOTES }, (_, i) => ({
-        method: "POST" as const,
-        path: `/v1/customers/${customers[i % CUSTOMERS]!.id}/governance/vote`,
-        body: { candidates: CANDIDATE_SETS[i % CANDIDATE_SETS.length] },
-        idempotencyKey: `vote-${i}`,
-      })),
+      requests: voteRequests(customers, VOTES, "vote"),
     });
     const answers = load.answers;
     const acceptedAt = performance.now();
