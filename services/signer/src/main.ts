@@ -4,6 +4,7 @@
 import { loadConfig } from "./config.js";
 import { startSigner } from "./app.js";
 import { SignerError } from "./errors.js";
+import { secp256k1Engine } from "./keys/libsecp256k1.js";
 
 try {
   const config = loadConfig(process.env);
@@ -32,6 +33,8 @@ try {
       msg: "signer listening",
       url: running.url,
       backend: config.backend.kind,
+      // Which libsecp256k1 build signs and checks (decision 1045); the reason when not native.
+      secp256k1: secp256k1Engine,
       keys,
     }) + "\n",
   );
