@@ -1,7 +1,7 @@
 /**
  * Deferred audit appends: rows queued during a transaction, staged at its end and chained when it
- * commits (migration 0010), with the chain's lock taken only then, still form one verifiable
- * chain under concurrency.
+ * commits (migrations 0010 and 0011: one chaining pass per commit), with the chain's lock taken
+ * only then, still form one verifiable chain under concurrency.
  */
 import { after, before, describe, it } from "node:test";
 import assert from "node:assert/strict";
@@ -78,29 +78,44 @@ for (const engine of ENGINES) {
 
     // Two connections at once: PostgreSQL only (PGlite has one).
     if (engine.name === "postgres")
-      it("chains a transaction's rows at its own commit, never another's still open", async () => {
+      it("chains a transaction's rows at its own commit, never another's still open, even between its own", async () => {
         let release!: () => void;
         const held = new Promise<void>((resolve) => (release = resolve));
         let staged!: () => void;
         const isStaged = new Promise<void>((resolve) => (staged = resolve));
+        let stageMore!: () => void;
+        const more = new Promise<void>((resolve) => (stageMore = resolve));
+        let stagedMore!: () => void;
+        const isStagedMore = new Promise<void>((resolve) => (stagedMore = resolve));
+        // The open transaction's rows lie below and between the committing one's: its commit's
+        // pass (from its first row up) must pass over them, invisible, and leave them staged.
         const slow = database.db.transaction(async (tx) => {
           await audit.append(tx, { actor: "slow", action: "open", payload: null }, new Date());
           staged();
+          await more;
+          await audit.append(tx, { actor: "slow", action: "open.2", payload: null }, new Date());
+          stagedMore();
           await held;
         });
         await isStaged;
         await database.db.transaction(async (tx) => {
           await audit.append(tx, { actor: "fast", action: "committed", payload: null }, new Date());
+          stageMore();
+          await isStagedMore;
+          await audit.append(tx, { actor: "fast", action: "committed.2", payload: null }, new Date());
         });
         const whileOpen = await audit.all(database.db);
-        assert.equal(whileOpen.at(-1)!.action, "committed");
-        assert.ok(!whileOpen.some((r) => r.action === "open"), "an open transaction's row is not chained");
+        assert.deepEqual(
+          whileOpen.slice(-2).map((r) => r.action),
+          ["committed", "committed.2"],
+        );
+        assert.ok(!whileOpen.some((r) => r.actor === "slow"), "an open transaction's rows are not chained");
         release();
         await slow;
         const after = await audit.all(database.db);
         assert.deepEqual(
-          after.slice(-2).map((r) => r.action),
-          ["committed", "open"],
+          after.slice(-4).map((r) => r.action),
+          ["committed", "committed.2", "open", "open.2"],
         );
         assert.equal(verifyAuditChain(after).ok, true);
       });
@@ -119,6 +134,31 @@ for (const engine of ENGINES) {
       );
       const stored = await audit.all(database.db);
       assert.equal(stored.length, before + 24);
+      assert.equal(verifyAuditChain(stored).ok, true);
+    });
+
+    it("chains what a transaction staged so far when its constraints are checked early, and the rest at its commit", async () => {
+      // SET CONSTRAINTS ... IMMEDIATE fires the deferred trigger mid-transaction: the pass then
+      // chains the rows staged so far, and the rows staged after it still get their own pass.
+      const before = await audit.all(database.db);
+      const pending = async (ex: Pick<Database["db"], "execute">) =>
+        rowsOf<{ n: number }>(await ex.execute(sql`select count(*)::int as n from audit_pending`))[0]!.n;
+      await database.db.transaction(async (tx) => {
+        for (const action of ["early.1", "early.2", "early.3"])
+          await audit.append(tx, { actor: "t", action, payload: null }, new Date());
+        await tx.execute(sql`set constraints all immediate`);
+        assert.equal(await pending(tx), 0, "the early check chained all three rows");
+        await tx.execute(sql`set constraints all deferred`);
+        for (const action of ["late.1", "late.2"])
+          await audit.append(tx, { actor: "t", action, payload: null }, new Date());
+        assert.equal(await pending(tx), 2);
+      });
+      assert.equal(await pending(database.db), 0);
+      const stored = await audit.all(database.db);
+      assert.deepEqual(
+        stored.slice(before.length).map((r) => r.action),
+        ["early.1", "early.2", "early.3", "late.1", "late.2"],
+      );
       assert.equal(verifyAuditChain(stored).ok, true);
     });
 
