@@ -46,6 +46,7 @@ import { ApiKeysRepository } from "../services/db/src/repositories.js";
 import { startPostgres } from "../services/db/test/postgres.js";
 import { ENGINES, type EngineTarget } from "../services/db/test/targets.js";
 import { SignerClient } from "../services/signer/src/client.js";
+import { secp256k1Engine } from "../services/signer/src/keys/libsecp256k1.js";
 import { tempDir } from "../services/signer/test/helpers/fixture.js";
 import { createApp } from "../services/api/src/app.js";
 import { issueApiKey } from "../services/api/src/auth/api-key-tokens.js";
@@ -59,7 +60,7 @@ import { OutboxWorker } from "../services/api/src/outbox/outbox.worker.js";
 import { VALID_TZ1 } from "../services/api/test/helpers.js";
 import { startEvmNode } from "./lib/evm-node.js";
 import { startSignerProcess } from "./lib/signer-process.js";
-import { runHttpLoad, type LoadRequest } from "./lib/http-load.js";
+import { startLoadGenerator, type LoadGenerator, type LoadRequest } from "./lib/http-load.js";
 import { mainThreadCpuMs } from "./lib/thread-cpu.js";
 import { watchGcPauses, type GcPauses } from "./lib/gc-pauses.js";
 import { writeResult } from "./lib/results.js";
@@ -254,13 +255,14 @@ interface Warmup {
  */
 async function warmUp(
   database: Database,
+  loads: LoadGenerator,
   base: string,
   token: string,
   customers: readonly { id: string }[],
 ): Promise<Warmup> {
   const began = performance.now();
   if (WARMUP_VOTES === 0) return { votes: 0, p50Ms: null, p99Ms: null, maxMs: null, settleSeconds: 0 };
-  const load = await runHttpLoad({
+  const load = await loads.run({
     base,
     token,
     concurrency: CONCURRENCY,
@@ -290,6 +292,8 @@ interface SigningCapacity {
   readonly seconds: number;
   readonly votesPerSec: number;
   readonly confirmed: number;
+  /** Each run's commit as [ms after the first run's, votes signed]: where a slow drain lost time. */
+  readonly runs: readonly (readonly [number, number])[];
 }
 
 /**
@@ -302,13 +306,14 @@ interface SigningCapacity {
  */
 async function measureSigningCapacity(
   database: Database,
+  loads: LoadGenerator,
   base: string,
   token: string,
   customers: readonly { id: string }[],
   worker: WorkerHandle,
 ): Promise<SigningCapacity> {
   await worker.stop();
-  const load = await runHttpLoad({
+  const load = await loads.run({
     base,
     token,
     concurrency: 8,
@@ -350,6 +355,7 @@ async function measureSigningCapacity(
     seconds: round(seconds, 2),
     votesPerSec: seconds > 0 ? round((votes - first.n) / seconds, 1) : 0,
     confirmed,
+    runs: signedAt.map((r) => [Math.round(r.at - first.at), r.n] as const),
   };
 }
 
@@ -639,6 +645,8 @@ async function runEngine(engine: EngineTarget): Promise<EngineResult> {
   const topology: Topology = databaseUrl !== null && WORKER_PROCESS ? "worker-process" : "single-process";
   let app: NestFastifyApplication | undefined;
   let worker: WorkerHandle | undefined;
+  // One load generator thread for the warm-up, the timed section and the backlog (see http-load).
+  const loads = startLoadGenerator();
   try {
     app = await createApp({
       config: loadConfig({ DATA_DIR: "memory://" }),
@@ -753,7 +761,7 @@ async function runEngine(engine: EngineTarget): Promise<EngineResult> {
     for (const key of Object.keys(times)) delete times[key];
 
     if (BLOCK_MS > 0) await evm.blockInterval(BLOCK_MS);
-    const warmup = await warmUp(database, base, operator.token, customers);
+    const warmup = await warmUp(database, loads, base, operator.token, customers);
 
     // Timed: M vote intents, alternating candidate sets, bounded concurrency.
     const nonceBefore = await chain.pendingNonce(hot);
@@ -770,7 +778,7 @@ async function runEngine(engine: EngineTarget): Promise<EngineResult> {
     let expectedSigned = VOTES;
     const signing = trackSigned(database, "governance.vote", () => votesBefore + expectedSigned);
     const began = performance.now();
-    const load = await runHttpLoad({
+    const load = await loads.run({
       base,
       token: operator.token,
       concurrency: CONCURRENCY,
@@ -825,7 +833,7 @@ async function runEngine(engine: EngineTarget): Promise<EngineResult> {
           { calls: v.calls, totalMs: round(v.totalMs), meanMs: round(v.totalMs / v.calls, 2) },
         ]),
     );
-    const capacity = await measureSigningCapacity(database, base, operator.token, customers, worker);
+    const capacity = await measureSigningCapacity(database, loads, base, operator.token, customers, worker);
     const raw = await rawSignInsert(database, customers[0]!.proxy);
     const acceptedSeconds = load.seconds;
     const confirmedSeconds = (settled.settledAt - began) / 1000;
@@ -881,6 +889,7 @@ async function runEngine(engine: EngineTarget): Promise<EngineResult> {
       raw: { perSec: round(raw.perSec), signOnlyPerSec: round(raw.signOnlyPerSec), rounds: raw.rounds },
     };
   } finally {
+    await loads.close();
     await worker?.stop();
     await app?.close();
     await dispose();
@@ -963,6 +972,8 @@ async function main(): Promise<void> {
       },
       signer:
         "the real hot signer process (services/signer/src/main.ts, sealed key file with the default scrypt cost) over HTTP on 127.0.0.1",
+      // The libsecp256k1 build the signer signs with and the worker checks with (decision 1045).
+      secp256k1: secp256k1Engine,
       postgres:
         "throwaway PostgreSQL 15 cluster from services/db/test/postgres.ts (fsync=off, synchronous_commit=off)",
       pglite: "in-memory PGlite in the API process, migrated image",

@@ -1,6 +1,6 @@
 /**
  * BENCH_CHILD_CPU_PROFILE_DIR (unset): a folder where the benchmark's child processes (outbox
- * worker, hot signer) write V8 CPU profiles when they exit, one sub-folder per process kind.
+ * worker, hot signer, chain) write V8 CPU profiles when they exit, one sub-folder per process kind.
  */
 import { join } from "node:path";
 

@@ -5,6 +5,7 @@
  * service does. Start it with {@link startEvmNode}; this file is also the child's entry point.
  */
 import { asBackground } from "./background-priority.js";
+import { childProfileArgs } from "./child-profile.js";
 import { fork, type ChildProcess } from "node:child_process";
 import { fileURLToPath } from "node:url";
 
@@ -43,7 +44,7 @@ const SELF = fileURLToPath(import.meta.url);
  */
 export function startEvmNode(): Promise<EvmNode> {
   const child: ChildProcess = fork(SELF, ["--child"], {
-    execArgv: ["--import", "tsx"],
+    execArgv: [...childProfileArgs("chain"), "--import", "tsx"],
     stdio: ["ignore", "inherit", "inherit", "ipc"],
   });
   asBackground(child.pid);

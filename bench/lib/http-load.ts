@@ -30,18 +30,18 @@ export interface LoadRun {
   readonly seconds: number;
 }
 
-// Plain JavaScript so the thread needs no TypeScript loader.
+// Plain JavaScript so the thread needs no TypeScript loader. The thread serves one load after
+// another on the same keep-alive sockets and with its code already compiled: a fresh thread's
+// first requests ran through cold code and opened their connections inside the timed schedule,
+// and showed as 30-90 ms answers at the start of a section.
 const SOURCE = `
-const { parentPort, workerData } = require("node:worker_threads");
+const { parentPort } = require("node:worker_threads");
 const http = require("node:http");
-const { base, token, requests, concurrency, ratePerSec } = workerData;
-const answers = new Array(requests.length);
-const target = new URL(base);
 // node:http with a keep-alive agent: a fraction of fetch's CPU per request, which matters when
-// the generator shares the machine's two cores with the service it measures.
-const agent = new http.Agent({ keepAlive: true, maxSockets: concurrency });
-let next = 0;
-function exchange(r) {
+// the generator shares the machine's two cores with the service it measures. Each load caps its
+// own requests in flight; the agent only keeps the sockets between loads.
+const agent = new http.Agent({ keepAlive: true, maxSockets: 1024 });
+function exchange(target, token, r) {
   return new Promise((resolve, reject) => {
     const headers = { authorization: "Bearer " + token };
     if (r.idempotencyKey) headers["idempotency-key"] = r.idempotencyKey;
@@ -63,66 +63,109 @@ function exchange(r) {
     req.end(body);
   });
 }
-async function send(i, began) {
+async function runLoad({ base, token, requests, concurrency, ratePerSec }) {
+  const target = new URL(base);
+  const answers = new Array(requests.length);
+  let next = 0;
+  async function send(i, began) {
     try {
-      const res = await exchange(requests[i]);
+      const res = await exchange(target, token, requests[i]);
       answers[i] = { status: res.status, body: res.text ? JSON.parse(res.text) : null, ms: performance.now() - began };
     } catch (error) {
       answers[i] = { status: 0, body: String(error), ms: performance.now() - began };
     }
-}
-async function lane() {
-  while (next < requests.length) await send(next++, performance.now());
-}
-// Open loop: request i is due at start + i / rate whatever the answers so far; at most
-// \`concurrency\` are in flight, and a request held back by that cap is late, which its latency shows.
-async function paced(start) {
-  let inFlight = 0;
-  const pending = [];
-  for (let i = 0; i < requests.length; i++) {
-    const due = start + (i * 1000) / ratePerSec;
-    const wait = due - performance.now();
-    if (wait > 0) await new Promise((resolve) => setTimeout(resolve, wait));
-    while (inFlight >= concurrency) await Promise.race(pending.filter(Boolean));
-    inFlight++;
-    const p = send(i, due).then(() => { inFlight--; pending[i] = undefined; });
-    pending[i] = p;
   }
-  await Promise.all(pending.filter(Boolean));
+  async function lane() {
+    while (next < requests.length) await send(next++, performance.now());
+  }
+  // Open loop: request i is due at start + i / rate whatever the answers so far; at most
+  // \`concurrency\` are in flight, and a request held back by that cap is late, which its latency shows.
+  async function paced(start) {
+    let inFlight = 0;
+    const pending = [];
+    for (let i = 0; i < requests.length; i++) {
+      const due = start + (i * 1000) / ratePerSec;
+      const wait = due - performance.now();
+      if (wait > 0) await new Promise((resolve) => setTimeout(resolve, wait));
+      while (inFlight >= concurrency) await Promise.race(pending.filter(Boolean));
+      inFlight++;
+      const p = send(i, due).then(() => { inFlight--; pending[i] = undefined; });
+      pending[i] = p;
+    }
+    await Promise.all(pending.filter(Boolean));
+  }
+  const began = performance.now();
+  await (ratePerSec > 0
+    ? paced(began)
+    : Promise.all(Array.from({ length: Math.min(concurrency, requests.length) }, lane)));
+  return { answers, seconds: (performance.now() - began) / 1000 };
 }
-const began = performance.now();
-const done = ratePerSec > 0
-  ? paced(began)
-  : Promise.all(Array.from({ length: Math.min(concurrency, requests.length) }, lane));
-done.then(() => {
-  parentPort.postMessage({ answers, seconds: (performance.now() - began) / 1000 });
+parentPort.on("message", (job) => {
+  runLoad({ ratePerSec: 0, ...job }).then((run) => parentPort.postMessage(run));
 });
 `;
 
-/**
- * Sends `requests` to `base` with at most `concurrency` in flight, from a worker thread: as fast as
- * answers come back (closed loop) or, with `ratePerSec`, each at its scheduled time (open loop).
- * Transport errors come back as status 0 with the error text as the body.
- *
- * @throws when the thread itself fails.
- */
-export function runHttpLoad(options: {
-  base: string;
-  token: string;
-  requests: readonly LoadRequest[];
-  concurrency: number;
+/** What one load is: the requests, where to, and how fast. */
+export interface LoadOptions {
+  readonly base: string;
+  readonly token: string;
+  readonly requests: readonly LoadRequest[];
+  readonly concurrency: number;
   /** Requests per second on a fixed schedule; 0 or absent for a closed loop. */
-  ratePerSec?: number;
-}): Promise<LoadRun> {
-  return new Promise((resolve, reject) => {
-    const worker = new Worker(SOURCE, { eval: true, workerData: { ratePerSec: 0, ...options } });
-    worker.once("message", (run: LoadRun) => {
-      resolve(run);
-      void worker.terminate();
-    });
-    worker.once("error", reject);
-    worker.once("exit", (code) => {
-      if (code !== 0 && code !== 1) reject(new Error(`load generator exited with code ${code}`));
-    });
+  readonly ratePerSec?: number;
+}
+
+/** A load generator thread that runs one load at a time, keeping its sockets between loads. */
+export interface LoadGenerator {
+  /**
+   * Sends `requests` to `base` with at most `concurrency` in flight: as fast as answers come back
+   * (closed loop) or, with `ratePerSec`, each at its scheduled time (open loop). Transport errors
+   * come back as status 0 with the error text as the body.
+   *
+   * @throws when the thread fails or another load is still running.
+   */
+  run(options: LoadOptions): Promise<LoadRun>;
+  close(): Promise<void>;
+}
+
+/** Starts a load generator thread; {@link LoadGenerator.close} ends it. */
+export function startLoadGenerator(): LoadGenerator {
+  const worker = new Worker(SOURCE, { eval: true });
+  let current: { resolve(run: LoadRun): void; reject(error: Error): void } | undefined;
+  let failure: Error | undefined;
+  const fail = (error: Error): void => {
+    failure = error;
+    current?.reject(error);
+    current = undefined;
+  };
+  worker.on("message", (run: LoadRun) => {
+    current?.resolve(run);
+    current = undefined;
   });
+  worker.on("error", fail);
+  worker.on("exit", (code) => fail(new Error(`load generator exited with code ${code}`)));
+  return {
+    run(options) {
+      if (failure) return Promise.reject(failure);
+      if (current) return Promise.reject(new Error("load generator: a load is already running"));
+      return new Promise<LoadRun>((resolve, reject) => {
+        current = { resolve, reject };
+        worker.postMessage(options);
+      });
+    },
+    async close() {
+      worker.removeAllListeners("exit");
+      await worker.terminate();
+    },
+  };
+}
+
+/** One load on a thread of its own, ended afterwards: see {@link LoadGenerator.run}. */
+export async function runHttpLoad(options: LoadOptions): Promise<LoadRun> {
+  const generator = startLoadGenerator();
+  try {
+    return await generator.run(options);
+  } finally {
+    await generator.close();
+  }
 }
