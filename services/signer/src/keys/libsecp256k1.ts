@@ -92,7 +92,11 @@ export function signRecoverable(
 }
 
 /** Signs a 32-byte digest: the 64-byte low-s `r || s`. */
-export function signCompact(digest: Uint8Array, secret: Uint8Array, engine: Secp256k1Engine = active): Uint8Array {
+export function signCompact(
+  digest: Uint8Array,
+  secret: Uint8Array,
+  engine: Secp256k1Engine = active,
+): Uint8Array {
   return engine.sign(digest, secret).signature;
 }
 

@@ -129,7 +129,10 @@ describe("libsecp256k1 build selection", () => {
     // mean the addon stopped loading, and the signer lost its speed without anyone noticing.
     if (process.platform === "linux" && process.arch === "x64") {
       assert.equal(secp256k1Engine.name, "native", secp256k1Engine.nativeError);
-      assert.deepEqual(secp256k1Engines.map((e) => e.name), ["native", "wasm"]);
+      assert.deepEqual(
+        secp256k1Engines.map((e) => e.name),
+        ["native", "wasm"],
+      );
     } else assert.equal(secp256k1Engines.at(-1)!.name, "wasm");
   });
 });
