@@ -148,15 +148,24 @@ export class IdempotencyRepository {
    * concurrent claim of the same key waits here until the first transaction ends.
    */
   async claim(ex: Executor, row: IdempotencyRow): Promise<boolean> {
+    const inserted = await ex.execute(this.claimStatement(row));
+    return rowsOf(inserted).length === 1;
+  }
+
+  /**
+   * The statement {@link claim} runs, for fusing into another round trip: it answers one row
+   * (`key`) when it claimed the key, none when the key exists. With the answer already in `row`,
+   * it claims and stores in one write (see IdempotencyService.runClaimingLast).
+   */
+  claimStatement(row: IdempotencyRow): SQL {
     // Raw parameterised SQL on the accept path: the query builder cost more CPU than the query.
-    const inserted = await ex.execute(sql`
+    return sql`
       insert into idempotency_records
         (api_key_id, key, request_hash, response_status, response_body, created_at)
       values (${row.apiKeyId}, ${row.key}, ${row.requestHash}, ${row.responseStatus},
         ${JSON.stringify(row.responseBody)}::jsonb, ${row.createdAt.toISOString()}::timestamptz)
       on conflict do nothing
-      returning key`);
-    return rowsOf(inserted).length === 1;
+      returning key`;
   }
 
   async saveResponse(
@@ -235,6 +244,20 @@ export class AuditRepository {
   }
 
   /**
+   * {@link flush}, on one condition: `guard`, a write of the same transaction that answers rows
+   * (`insert … on conflict do nothing returning …`), runs in the same round trip, and the queued
+   * rows are staged only if it answered at least one. Answers whether it did. When it did not,
+   * nothing is staged, and the caller is expected to roll the transaction back.
+   */
+  async flushGuarded(tx: Executor, guard: SQL): Promise<boolean> {
+    const pending = deferredAppends.get(tx) ?? [];
+    deferredAppends.delete(tx);
+    if (pending.length === 0) return rowsOf(await tx.execute(guard)).length > 0;
+    const written = await this.#stage(tx, pending, guard, true);
+    return written > 0;
+  }
+
+  /**
    * One multi-row insert into `audit_pending`, in order. Each row's canonical JSON is built here
    * around the two values only the chain knows (the previous hash and the seq); the commit-time
    * trigger (migration 0010) takes the chain's lock, reads the head and finishes each hash with
@@ -242,7 +265,7 @@ export class AuditRepository {
    * recomputes every hash in code from the stored rows. The rows travel as one JSON parameter,
    * so the statement's text is the same for any count.
    */
-  async #stage(ex: Executor, items: readonly PendingAppend[], fused?: SQL): Promise<void> {
+  async #stage(ex: Executor, items: readonly PendingAppend[], fused?: SQL, guarded = false): Promise<number> {
     const rows = items.map(({ entry, at }) => {
       const { head, middle, tail } = auditHashTemplate({ at, ...entry });
       return {
@@ -262,12 +285,14 @@ export class AuditRepository {
           e->'payload' as payload, x.n
         from jsonb_array_elements(${JSON.stringify(rows)}::jsonb) with ordinality as x(e, n))
       insert into audit_pending (head, middle, tail, at, actor, action, payload)
-      select head, middle, tail, at, actor, action, payload from items order by n
+      select head, middle, tail, at, actor, action, payload from items
+      ${guarded ? sql`where exists (select 1 from fused) ` : sql``}order by n
       returning id`);
     const written = rowsOf<{ id: string | number }>(result).length;
-    if (written !== items.length) {
+    if (written !== items.length && !(guarded && written === 0)) {
       throw new Error(`audit append staged ${written} of ${items.length} rows`);
     }
+    return written;
   }
 
   async page(ex: Executor, afterSeq: number, limit: number): Promise<AuditRow[]> {

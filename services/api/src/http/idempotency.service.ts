@@ -55,14 +55,14 @@ export class IdempotencyService {
       });
       if (!claimed) {
         const existing = await this.records.find(tx, principal.keyId, key);
-        if (!existing || existing.requestHash !== hash) {
+        if (!existing) {
           throw new ConflictError(
             "idempotency_key_reused",
             `Idempotency-Key '${key}' was already used for a different request`,
             "Idempotency-Key",
           );
         }
-        return { status: existing.responseStatus, body: existing.responseBody as JsonValue, replayed: true };
+        return this.#replay(existing, key, hash);
       }
       // The work's audit rows are written last, in the same round trip as the stored answer, so
       // the audit chain's lock is held only for that statement and the commit.
@@ -74,5 +74,84 @@ export class IdempotencyService {
       );
       return { ...result, replayed: false };
     });
+  }
+
+  /**
+   * {@link run} with the key claimed at the end instead of the start: the work runs, then one
+   * statement claims the key with the answer already in it and stages the work's audit rows,
+   * only if the claim succeeded. That is one round trip and one write fewer on the accept path
+   * (decision 1047). If the key was taken, whether before or by a transaction that committed
+   * meanwhile (a concurrent claim waits for it), the work is rolled back and the stored answer
+   * is replayed, or a 409 is returned.
+   *
+   * Only for work whose every effect is in this transaction: a request that turns out to be a
+   * replay runs its work before it is rolled back. If the work throws, the key is looked up
+   * before the error is passed on, so a replay is answered as under {@link run} even when its
+   * work would now fail (a lock whose balance the first request already locked, say).
+   *
+   * @throws {ConflictError} `idempotency_key_reused` when the key was used for another request.
+   */
+  async runClaimingLast(
+    principal: Principal,
+    key: string,
+    hash: string,
+    work: (tx: Tx, now: Date) => Promise<{ status: number; body: JsonValue }>,
+  ): Promise<StoredResponse> {
+    try {
+      return await this.database.db.transaction(async (tx) => {
+        const now = this.clock();
+        this.audit.defer(tx);
+        const result = await work(tx, now);
+        const claimed = await this.audit.flushGuarded(
+          tx,
+          this.records.claimStatement({
+            apiKeyId: principal.keyId,
+            key,
+            requestHash: hash,
+            responseStatus: result.status,
+            responseBody: result.body,
+            createdAt: now,
+          }),
+        );
+        if (!claimed) throw new KeyTaken();
+        return { ...result, replayed: false };
+      });
+    } catch (error) {
+      let existing: Awaited<ReturnType<IdempotencyRepository["find"]>>;
+      try {
+        existing = await this.records.find(this.database.db, principal.keyId, key);
+      } catch {
+        throw error;
+      }
+      if (existing === undefined) {
+        // Taken, then gone before the look-up: nothing here expires keys, so this is not expected.
+        if (error instanceof KeyTaken)
+          throw new Error(`Idempotency-Key '${key}' was taken but is not stored`);
+        throw error;
+      }
+      return this.#replay(existing, key, hash);
+    }
+  }
+
+  #replay(
+    existing: NonNullable<Awaited<ReturnType<IdempotencyRepository["find"]>>>,
+    key: string,
+    hash: string,
+  ): StoredResponse {
+    if (existing.requestHash !== hash) {
+      throw new ConflictError(
+        "idempotency_key_reused",
+        `Idempotency-Key '${key}' was already used for a different request`,
+        "Idempotency-Key",
+      );
+    }
+    return { status: existing.responseStatus, body: existing.responseBody as JsonValue, replayed: true };
+  }
+}
+
+/** The key was claimed by another request: the work is rolled back and that request's answer replayed. */
+class KeyTaken extends Error {
+  constructor() {
+    super("the idempotency key is taken");
   }
 }

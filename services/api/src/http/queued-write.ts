@@ -9,7 +9,8 @@ import { sendStored } from "./replies.js";
 /**
  * Runs a write that queues a chain operation under the request's idempotency key and answers 202
  * with what `work` queued. The same key with the same body replays the stored answer; with another
- * body it is a 409 (see {@link IdempotencyService.run}).
+ * body it is a 409 (see {@link IdempotencyService.runClaimingLast}). `work` must keep every effect
+ * in its transaction: a replay runs it before rolling it back.
  */
 export async function runQueuedWrite(
   idempotency: IdempotencyService,
@@ -21,7 +22,8 @@ export async function runQueuedWrite(
   work: (tx: Tx, ctx: RequestContext) => Promise<object>,
 ): Promise<unknown> {
   const hash = requestHash("POST", route, body);
-  const stored = await idempotency.run(principal, key, hash, async (tx, now) => {
+  // Queuing writes only rows, so the key can be claimed last (decision 1047).
+  const stored = await idempotency.runClaimingLast(principal, key, hash, async (tx, now) => {
     const queued = await work(tx, { principal, idempotencyKey: key, requestHash: hash, now });
     return { status: 202, body: { ...queued } as unknown as JsonValue };
   });
