@@ -13,7 +13,7 @@ import { after, before, describe, it } from "node:test";
 import assert from "node:assert/strict";
 import type { PolicyDocument } from "../../../policy/src/schema.js";
 import { verifyApprovalEvidence, type ApprovalEvidence } from "../../../policy/src/webauthn-verify.js";
-import { freePort, runScript, type Spawned } from "./helpers.js";
+import { freePorts, runScript, type Spawned } from "./helpers.js";
 
 describe("the main job: npm start, then npm run demo", () => {
   let home: string;
@@ -22,12 +22,13 @@ describe("the main job: npm start, then npm run demo", () => {
 
   before(async () => {
     home = mkdtempSync(path.join(tmpdir(), "coldpath-main-job-"));
+    const [api, signer, evm, tezos] = await freePorts(4);
     env = {
       COLDPATH_HOME: home,
-      PORT: String(await freePort()),
-      SIGNER_PORT: String(await freePort()),
-      EVM_PORT: String(await freePort()),
-      TEZOS_PORT: String(await freePort()),
+      PORT: String(api),
+      SIGNER_PORT: String(signer),
+      EVM_PORT: String(evm),
+      TEZOS_PORT: String(tezos),
     };
     started = runScript("scripts/start-all.ts", env);
     await started.waitFor(/^Coldpath is running/, 80_000);
