@@ -60,12 +60,7 @@ import { OutboxWorker } from "../services/api/src/outbox/outbox.worker.js";
 import { VALID_TZ1 } from "../services/api/test/helpers.js";
 import { startEvmNode } from "./lib/evm-node.js";
 import { startSignerProcess } from "./lib/signer-process.js";
-import {
-  startLoadGenerator,
-  type LoadAnswer,
-  type LoadGenerator,
-  type LoadRequest,
-} from "./lib/http-load.js";
+import { startLoadGenerator, type LoadGenerator, type LoadRequest } from "./lib/http-load.js";
 import { mainThreadCpuMs } from "./lib/thread-cpu.js";
 import { watchGcPauses, type GcPauses } from "./lib/gc-pauses.js";
 import { writeResult } from "./lib/results.js";
@@ -543,13 +538,7 @@ interface EngineResult {
     readonly votes: number;
     readonly non202: number;
     readonly seconds: number;
-    /**
-     * Accepted votes over the window their answers arrived in (see {@link completionRate}), the
-     * rate the service sustained; at a fixed offered rate it is that rate when nothing backs up.
-     */
     readonly votesPerSec: number;
-    /** Accepted votes / wall time from the first POST to the last answer (counts one latency). */
-    readonly votesPerSecFirstPostToLastAnswer: number;
     readonly p50Ms: number;
     readonly p99Ms: number;
     readonly maxMs: number;
@@ -608,22 +597,6 @@ interface EngineResult {
    */
   readonly workerProfile: Record<string, { calls: number; totalMs: number; meanMs: number }>;
   readonly raw: { perSec: number; signOnlyPerSec: number; rounds: number };
-}
-
-/**
- * Answers per second over the window in which the answers arrived: (n - 1) / (last - first
- * arrival), where request i of a fixed-rate load arrives at its scheduled time i / rate plus its
- * latency. Counting from the first POST instead adds one latency to the window and reads 199.8
- * for a service that answered all of 600 votes offered at 200/s. A service that falls behind
- * spreads its answers over a longer window and reads lower. Null for a closed loop (rate 0) or
- * fewer than two accepted answers.
- */
-function completionRate(answers: readonly LoadAnswer[], ratePerSec: number): number | null {
-  if (ratePerSec <= 0) return null;
-  const arrivals = answers.flatMap((a, i) => (a.status === 202 ? [(i * 1000) / ratePerSec + a.ms] : []));
-  if (arrivals.length < 2) return null;
-  const window = Math.max(...arrivals) - Math.min(...arrivals);
-  return window > 0 ? ((arrivals.length - 1) * 1000) / window : null;
 }
 
 async function runEngine(engine: EngineTarget): Promise<EngineResult> {
@@ -872,8 +845,7 @@ async function runEngine(engine: EngineTarget): Promise<EngineResult> {
         votes: VOTES - non202.length,
         non202: non202.length,
         seconds: round(acceptedSeconds, 2),
-        votesPerSec: round(completionRate(answers, RATE) ?? (VOTES - non202.length) / acceptedSeconds),
-        votesPerSecFirstPostToLastAnswer: round((VOTES - non202.length) / acceptedSeconds),
+        votesPerSec: round((VOTES - non202.length) / acceptedSeconds),
         p50Ms: round(quantile(latencies, 0.5), 2),
         p99Ms: round(quantile(latencies, 0.99), 2),
         maxMs: round(Math.max(...latencies), 2),
@@ -974,7 +946,7 @@ async function main(): Promise<void> {
       concurrency: CONCURRENCY,
       candidateSets: CANDIDATE_SETS.map((s) => s.length),
       accepted:
-        "HTTP 202 with an operationId for POST /v1/customers/:id/governance/vote (operator key, unique Idempotency-Key), over real HTTP with keep-alive from a load generator on its own worker thread; votesPerSec = (accepted votes - 1) / the window their answers arrived in, each arrival being the intent's scheduled time plus its latency (votesPerSecFirstPostToLastAnswer keeps the older count, which adds one latency to the window); p50/p99/max are the client-side POST latencies, counted from each intent's scheduled time when the load runs at a fixed rate (ratePerSec > 0); the timed section follows warmupVotes votes offered the same way and confirmed before it starts (engines.*.warmup has their own latencies; decision 1041)",
+        "HTTP 202 with an operationId for POST /v1/customers/:id/governance/vote (operator key, unique Idempotency-Key), over real HTTP with keep-alive from a load generator on its own worker thread; votesPerSec = accepted votes / wall time from the first POST to the last answer; p50/p99/max are the client-side POST latencies, counted from each intent's scheduled time when the load runs at a fixed rate (ratePerSec > 0); the timed section follows warmupVotes votes offered the same way and confirmed before it starts (engines.*.warmup has their own latencies; decision 1041)",
       signed:
         "every vote signed by the hot signer (operation status signed, broadcast or confirmed, or a transaction hash recorded), polled every 25 ms; signedVotesPerSec = votes / wall time from the first POST to the moment the last was signed (at most the arrival rate)",
       signingCapacity:
