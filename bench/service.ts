@@ -13,8 +13,8 @@
  * than the API (the API answers clients; the background work waits for nobody).
  *
  * Run: `npx tsx --tsconfig services/tsconfig.json bench/service.ts` (writes bench/results/service.json).
- * Knobs (environment): BENCH_CUSTOMERS (12), BENCH_VOTES (600), BENCH_RATE (200 intents/s on a fixed
- * schedule, the issue's target arrival rate; 0 for a closed loop), BENCH_CONCURRENCY (64 at a fixed
+ * Knobs (environment): BENCH_CUSTOMERS (12), BENCH_VOTES (2000), BENCH_RATE (210 intents/s on a
+ * fixed schedule, 5% above the issue's 200; 0 for a closed loop), BENCH_CONCURRENCY (64 at a fixed
  * rate, a cap on requests in flight; 8 in a closed loop),
  * BENCH_CONFIRM_TIMEOUT_S (120), BENCH_ENGINES ("postgres,pglite"), BENCH_WORKER_DURING (1; 0 starts
  * the worker only after the last intent is accepted, to separate the HTTP path from the worker),
@@ -77,13 +77,21 @@ function intEnv(name: string, fallback: number, min: number, max: number): numbe
 }
 
 const CUSTOMERS = intEnv("BENCH_CUSTOMERS", 12, 1, 200);
-const VOTES = intEnv("BENCH_VOTES", 600, 1, 100_000);
+/**
+ * Votes in the timed section, and again in the signing-capacity backlog: 2000 at 210/s is about
+ * ten seconds, so the figures describe the steady state more than the first second after the
+ * warm-up (decision 1048).
+ */
+const VOTES = intEnv("BENCH_VOTES", 2000, 1, 100_000);
 /**
  * Arrival rate. The target reads "200 vote intents per second accepted with p99 under 50 ms": intents
- * arrive at 200/s whatever the answers so far (an open loop), and each latency counts from the
- * intent's scheduled time, so a slow service is not hidden by clients that wait for it.
+ * arrive at a fixed rate whatever the answers so far (an open loop), and each latency counts from
+ * the intent's scheduled time, so a slow service is not hidden by clients that wait for it. The
+ * default offers 210/s: offered at exactly 200/s, the accepted rate (counted from the first POST to
+ * the last answer, so one latency longer than the schedule) reads just under 200 for a service
+ * that kept up, and p99 is then measured under more than the target load (decision 1048).
  */
-const RATE = intEnv("BENCH_RATE", 200, 0, 10_000);
+const RATE = intEnv("BENCH_RATE", 210, 0, 10_000);
 /**
  * Requests in flight: a cap at a fixed rate; the whole load in a closed loop, where by Little's law
  * p99 < 50 ms at 200/s leaves room for about 8-10 at once.
