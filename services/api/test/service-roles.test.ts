@@ -21,7 +21,8 @@ import { issueApiKey } from "../src/auth/api-key-tokens.js";
 import { loadConfig } from "../src/config.js";
 import { JsonLogger } from "../src/logger.js";
 import { VALID_TZ1 } from "./helpers.js";
-import { freePort, waitFor } from "./reliability/child-api.js";
+import { freePort } from "../../shared/test/free-ports.js";
+import { waitFor } from "./reliability/child-api.js";
 import { startEvmRig, type EvmRig } from "./reliability/evm-rig.js";
 
 const ROOT = fileURLToPath(new URL("../../../", import.meta.url));

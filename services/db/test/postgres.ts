@@ -5,9 +5,9 @@
  */
 import { execFileSync } from "node:child_process";
 import { existsSync, mkdtempSync, rmSync, chmodSync } from "node:fs";
-import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import path from "node:path";
+import { freePort } from "../../shared/test/free-ports.js";
 
 const PG_BIN_CANDIDATES = [
   "/usr/lib/postgresql/15/bin",
@@ -37,18 +37,6 @@ export function postgresSkipReason(): string | false {
     return found.missing;
   }
   return false;
-}
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.unref();
-    server.on("error", reject);
-    server.listen(0, "127.0.0.1", () => {
-      const address = server.address();
-      server.close(() => (typeof address === "object" && address ? resolve(address.port) : reject()));
-    });
-  });
 }
 
 /** Runs a command as the `postgres` user when we are root, else as ourselves. */

@@ -3,7 +3,7 @@ import { Inject, Injectable } from "@nestjs/common";
 import { canonicalJson, type JsonValue } from "../../../shared/src/canonical-json.js";
 import { ConflictError } from "../../../shared/src/errors.js";
 import type { Database, Tx } from "../../../db/src/database.js";
-import type { AuditRepository, IdempotencyRepository } from "../../../db/src/repositories.js";
+import type { AuditRepository, IdempotencyRepository, IdempotencyRow } from "../../../db/src/repositories.js";
 import { AUDIT_REPOSITORY, CLOCK, DATABASE, IDEMPOTENCY_REPOSITORY, type Clock } from "../tokens.js";
 import type { Principal } from "../auth/roles.js";
 
@@ -55,13 +55,7 @@ export class IdempotencyService {
       });
       if (!claimed) {
         const existing = await this.records.find(tx, principal.keyId, key);
-        if (!existing) {
-          throw new ConflictError(
-            "idempotency_key_reused",
-            `Idempotency-Key '${key}' was already used for a different request`,
-            "Idempotency-Key",
-          );
-        }
+        if (!existing) throw keyReused(key);
         return this.#replay(existing, key, hash);
       }
       // The work's audit rows are written last, in the same round trip as the stored answer, so
@@ -117,7 +111,7 @@ export class IdempotencyService {
         return { ...result, replayed: false };
       });
     } catch (error) {
-      let existing: Awaited<ReturnType<IdempotencyRepository["find"]>>;
+      let existing: IdempotencyRow | undefined;
       try {
         existing = await this.records.find(this.database.db, principal.keyId, key);
       } catch {
@@ -133,20 +127,18 @@ export class IdempotencyService {
     }
   }
 
-  #replay(
-    existing: NonNullable<Awaited<ReturnType<IdempotencyRepository["find"]>>>,
-    key: string,
-    hash: string,
-  ): StoredResponse {
-    if (existing.requestHash !== hash) {
-      throw new ConflictError(
-        "idempotency_key_reused",
-        `Idempotency-Key '${key}' was already used for a different request`,
-        "Idempotency-Key",
-      );
-    }
+  #replay(existing: IdempotencyRow, key: string, hash: string): StoredResponse {
+    if (existing.requestHash !== hash) throw keyReused(key);
     return { status: existing.responseStatus, body: existing.responseBody as JsonValue, replayed: true };
   }
+}
+
+function keyReused(key: string): ConflictError {
+  return new ConflictError(
+    "idempotency_key_reused",
+    `Idempotency-Key '${key}' was already used for a different request`,
+    "Idempotency-Key",
+  );
 }
 
 /** The key was claimed by another request: the work is rolled back and that request's answer replayed. */

@@ -6,7 +6,6 @@
  */
 import { after, before, describe, it } from "node:test";
 import assert from "node:assert/strict";
-import { createServer } from "node:net";
 import type { NestFastifyApplication } from "@nestjs/platform-fastify";
 import type { Browser } from "playwright-core";
 import type { Database } from "../../../db/src/database.js";
@@ -28,17 +27,7 @@ import { loadConfig } from "../../src/config.js";
 import { HttpMetrics } from "../../src/http/metrics.js";
 import { JsonLogger } from "../../src/logger.js";
 import { approverBrowser, browserSkipReason, launch, screenshot, type ApproverBrowser } from "./browser.js";
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once("error", reject);
-    server.listen(0, "127.0.0.1", () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-  });
-}
+import { freePort } from "../../../shared/test/free-ports.js";
 
 describe("approver console in headless Chromium", { skip: browserSkipReason(), timeout: 90_000 }, () => {
   let database: Database;

@@ -1,45 +1,11 @@
 /** Helpers of the main-job tests: free ports, child processes with captured output. */
 import { spawn, type ChildProcess } from "node:child_process";
-import { createServer } from "node:net";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 
 export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../../../..");
 
-/** A port that was free a moment ago (the OS picks it). */
-export async function freePort(): Promise<number> {
-  return (await freePorts(1))[0]!;
-}
-
-/**
- * `count` distinct ports that were free a moment ago. All stay bound until the last is picked:
- * asked one at a time, the OS may hand the same just-closed port out twice, and two services of
- * one test then collide (seen: the Tezos sandbox and the signer both on one port).
- */
-export async function freePorts(count: number): Promise<number[]> {
-  const servers = Array.from({ length: count }, () => createServer());
-  try {
-    return await Promise.all(
-      servers.map(
-        (server) =>
-          new Promise<number>((resolve, reject) => {
-            server.once("error", reject);
-            server.listen(0, "127.0.0.1", () => {
-              const address = server.address();
-              resolve(typeof address === "object" && address ? address.port : 0);
-            });
-          }),
-      ),
-    );
-  } finally {
-    await Promise.all(
-      servers.map(
-        (server) =>
-          new Promise<void>((resolve) => (server.listening ? server.close(() => resolve()) : resolve())),
-      ),
-    );
-  }
-}
+export { freePort, freePorts } from "../../../shared/test/free-ports.js";
 
 export interface Spawned {
   readonly child: ChildProcess;

@@ -28,7 +28,7 @@ export interface Secp256k1Engine {
   readonly name: "native" | "wasm";
   /** RFC 6979 signature, low-s, with the recovery id; throws on a malformed secret or digest. */
   sign(digest: Uint8Array, secret: Uint8Array): { signature: Uint8Array; recoveryId: number };
-  /** The recovered key; throws when nothing recovers. */
+  /** The recovered key; null (wasm) or a throw (native) when nothing recovers. */
   recover(digest: Uint8Array, rs: Uint8Array, recovery: 0 | 1, compressed: boolean): Uint8Array | null;
 }
 
